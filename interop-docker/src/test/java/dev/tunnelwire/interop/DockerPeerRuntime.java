@@ -1,0 +1,150 @@
+package dev.tunnelwire.interop;
+
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.images.builder.Transferable;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs each role in a Testcontainers container: the image is built {@code FROM scratch} through
+ * {@link ImageFromDockerfile} with just the static peer binary (once per peer and run; Docker's layer cache makes later
+ * runs cheap), the role's files are copied into {@code /peer} before start (no bind mounts), the container uses host
+ * networking and the peer listens on 127.0.0.1 only. The wait strategy is a TCP connect to each of the role's ports.
+ *
+ * <p>Testcontainers needs {@code TESTCONTAINERS_RYUK_DISABLED}, {@code TESTCONTAINERS_HOST_OVERRIDE} and
+ * {@code TESTCONTAINERS_CHECKS_DISABLE} on these machines; the POM sets them for the test JVM.
+ */
+final class DockerPeerRuntime implements PeerRuntime {
+
+    static final String DIR = "/peer";
+
+    private final PeerToolchain toolchain;
+    private final Map<String, ImageFromDockerfile> images = new ConcurrentHashMap<>();
+    private final List<Running> started = new ArrayList<>();
+    private String engine = "docker (not prepared)";
+
+    DockerPeerRuntime(PeerToolchain toolchain) {
+        this.toolchain = toolchain;
+    }
+
+    @Override
+    public String name() {
+        return "docker";
+    }
+
+    @Override
+    public String describe() {
+        return engine;
+    }
+
+    @Override
+    public void prepare() {
+        for (String v : List.of("TESTCONTAINERS_RYUK_DISABLED", "TESTCONTAINERS_HOST_OVERRIDE",
+                "TESTCONTAINERS_CHECKS_DISABLE")) {
+            if (System.getenv(v) == null) {
+                throw new IllegalStateException("environment variable " + v + " is not set: the build sets it for "
+                        + "the test JVM (interop-docker/pom.xml); without it Testcontainers tries to pull images "
+                        + "from a registry these machines cannot reach");
+            }
+        }
+        toolchain.ensureDocker();
+        if (!DockerClientFactory.instance().isDockerAvailable()) {
+            throw new IllegalStateException("Testcontainers cannot reach the Docker engine although "
+                    + "scripts/ensure-docker.sh reported it up");
+        }
+        var v = DockerClientFactory.instance().client().versionCmd().exec();
+        engine = "docker engine " + v.getVersion() + " (API " + v.getApiVersion() + "), Testcontainers "
+                + DockerClientFactory.class.getPackage().getImplementationVersion() + ", host network";
+    }
+
+    private ImageFromDockerfile image(PeerLaunch launch) {
+        return images.computeIfAbsent(launch.peer(), peer -> {
+            String bin = launch.binary().getFileName().toString();
+            return new ImageFromDockerfile("tunnelwire-interop/" + peer + ":" + toolchain.version(peer), false)
+                    .withFileFromPath(bin, launch.binary())
+                    .withFileFromString("Dockerfile", "FROM scratch\n"
+                            + "COPY " + bin + " /" + bin + "\n"
+                            + "WORKDIR " + DIR + "\n"
+                            + "ENTRYPOINT [\"/" + bin + "\"]\n");
+        });
+    }
+
+    @Override
+    public Running start(PeerLaunch launch) {
+        @SuppressWarnings("resource")
+        GenericContainer<?> c = new GenericContainer<>(image(launch))
+                .withNetworkMode("host")
+                .withCommand(launch.argsIn(DIR).toArray(String[]::new))
+                .withWorkingDirectory(DIR)
+                .waitingFor(new TcpPortsWait(launch))
+                .withStartupTimeout(Duration.ofSeconds(90))
+                .withLabel("dev.tunnelwire.interop.role", launch.role());
+        for (String name : launch.files().keySet()) {
+            c.withCopyToContainer(Transferable.of(launch.fileIn(name, DIR).getBytes(StandardCharsets.UTF_8), 0644),
+                    DIR + "/" + name);
+        }
+        Running r = new Running() {
+            @Override
+            public boolean isRunning() {
+                return c.isRunning();
+            }
+
+            @Override
+            public String logs() {
+                try {
+                    return c.getLogs();
+                } catch (RuntimeException e) {
+                    return "(no logs: " + e + ")";
+                }
+            }
+
+            @Override
+            public void close() {
+                c.stop();
+            }
+        };
+        try {
+            c.start();
+        } catch (RuntimeException e) {
+            String logs = r.logs();
+            c.stop();
+            throw new IllegalStateException(launch.role() + " container failed to start: " + e.getMessage()
+                    + "\n" + PortWait.tail(logs), e);
+        }
+        synchronized (started) {
+            started.add(r);
+        }
+        return r;
+    }
+
+    @Override
+    public void close() {
+        synchronized (started) {
+            started.forEach(Running::close);
+            started.clear();
+        }
+    }
+
+    /** Ready when every port of the role accepts a TCP connection on 127.0.0.1 (host networking: no mapped ports). */
+    private static final class TcpPortsWait extends AbstractWaitStrategy {
+        private final PeerLaunch launch;
+
+        TcpPortsWait(PeerLaunch launch) {
+            this.launch = launch;
+        }
+
+        @Override
+        protected void waitUntilReady() {
+            PortWait.await(launch.role(), launch.ports(), startupTimeout, waitStrategyTarget::isRunning,
+                    () -> "(see the container log)");
+        }
+    }
+}
