@@ -37,6 +37,17 @@ interface Conn extends AutoCloseable {
     @Override
     void close();
 
+    /** Writes {@code first} and returns this connection. */
+    default Conn writeFirst(byte[] first) throws IOException {
+        try {
+            write(first, 0, first.length);
+            return this;
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
     /** Reads exactly {@code len} bytes or throws. */
     default void readFully(byte[] b, int off, int len, long timeoutMillis) throws IOException {
         long deadline = System.currentTimeMillis() + timeoutMillis;

@@ -233,7 +233,7 @@ class InteropMatrixIT {
             System.out.printf("[interop] cell %d of %d %-45s %s%s%n", n, total, d.cell().id(), r.state.json(),
                     r.state == State.PASS ? String.format(" (%.1f s, %.0f MB/s)", r.millis / 1000.0,
                             r.megabytesPerSecond)
-                            : r.reason.isEmpty() ? "" : ": " + firstLine(r.reason));
+                            : r.reason.isEmpty() ? "" : ": " + abbreviate(firstLine(r.reason), 200));
         }
     }
 
@@ -252,8 +252,8 @@ class InteropMatrixIT {
                 opener = client::open;
             } else {
                 opener = switch (d.entry()) {
-                    case TCP -> () -> Conn.socket(run.ports.peer());
-                    case SOCKS5 -> () -> Conn.socks5(run.ports.peer(), echo.address());
+                    case TCP -> first -> Conn.socket(run.ports.peer()).writeFirst(first);
+                    case SOCKS5 -> first -> Conn.socks5(run.ports.peer(), echo.address()).writeFirst(first);
                 };
             }
             Workload.Opener o = opener;
@@ -330,6 +330,10 @@ class InteropMatrixIT {
     private static String firstLine(String s) {
         int i = s.indexOf('\n');
         return i < 0 ? s : s.substring(0, i) + " ...";
+    }
+
+    private static String abbreviate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max) + "...";
     }
 
     static Path reportDir() {

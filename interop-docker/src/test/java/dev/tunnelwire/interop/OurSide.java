@@ -8,6 +8,7 @@ import dev.tunnelwire.TunnelDialer;
 import dev.tunnelwire.TunnelListener;
 import dev.tunnelwire.internal.Relay;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -40,7 +41,8 @@ interface OurSide {
     Server server(Env env, boolean tls) throws Exception;
 
     interface Client extends AutoCloseable {
-        Conn open() throws Exception;
+        /** Opens a tunnel to the echo target; {@code first} goes out first (as the dialer's first payload). */
+        Conn open(byte[] first) throws Exception;
 
         @Override
         void close();
@@ -73,9 +75,10 @@ interface OurSide {
                         o);
                 return new Client() {
                     @Override
-                    public Conn open() throws Exception {
+                    public Conn open(byte[] first) throws Exception {
                         Conn[] conn = new Conn[1];
-                        Future<Channel> f = dialer.open(null, (ch, info) -> conn[0] = Conn.of(ch));
+                        Future<Channel> f = dialer.open(Unpooled.wrappedBuffer(first),
+                                (ch, info) -> conn[0] = Conn.of(ch));
                         if (!f.await(20, TimeUnit.SECONDS)) {
                             f.cancel(false);
                             throw new IOException(scheme + " dialer: no tunnel after 20 s");

@@ -128,6 +128,8 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
                 .append("td.unsupported{background:#e0e0e0;color:#555}td.known-peer-bug{background:#f8e0a0}\n")
                 .append("td.none{background:#fff;color:#999}\n")
                 .append(".state{font-weight:bold}.small{font-size:85%;color:#444}\n")
+                .append("td.pass,td.fail,td.unsupported,td.known-peer-bug,td.none{width:30%}\n")
+                .append("pre.reason{white-space:pre-wrap}\n")
                 .append("pre{background:#f7f7f7;border:1px solid #ddd;padding:8px;overflow-x:auto;font-size:12px}\n")
                 .append(".pill{display:inline-block;padding:2px 8px;border-radius:10px;margin-right:6px}\n")
                 .append("</style></head><body>\n");
@@ -191,7 +193,7 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
             for (CellResult c : bad) {
                 h.append("<h3 id=\"").append(c.cell().tag()).append("\">").append(esc(c.cell().id())).append(" — ")
                         .append(c.state.json()).append("</h3>\n<p>our side: <code>")
-                        .append(esc(c.def.ours().describe())).append("</code></p>\n<pre>").append(esc(c.reason))
+                        .append(esc(c.def.ours().describe())).append("</code></p>\n<pre class=\"reason\">").append(esc(c.reason))
                         .append("</pre>\n");
                 if (!c.transcript.isEmpty()) {
                     h.append("<h4>Wire transcript (recording proxy)</h4>\n<pre>").append(esc(c.transcript))

@@ -34,10 +34,13 @@ final class Workload {
     static final long READ_TIMEOUT_MILLIS = 30_000;
     static final long CLOSE_TIMEOUT_MILLIS = 10_000;
 
-    /** Opens one tunnel to the echo target through the cell's path. */
+    /**
+     * Opens one tunnel to the echo target through the cell's path. {@code first} are the tunnel's first bytes: the
+     * opener sends them before anything else, in the transport handshake where the transport can (early data).
+     */
     @FunctionalInterface
     interface Opener {
-        Conn open() throws Exception;
+        Conn open(byte[] first) throws Exception;
     }
 
     /**
@@ -57,17 +60,13 @@ final class Workload {
     static Outcome run(Opener opener, ExecutorService pool, long seed) throws Exception {
         long[] bulkMillis = new long[1];
         long bytes;
-        try (Conn c = open(opener, "tunnel 1")) {
-            bytes = exercise(c, BULK_BYTES, seed, pool, bulkMillis, "tunnel 1");
-        }
+        bytes = exercise(opener, BULK_BYTES, seed, pool, bulkMillis, "tunnel 1");
         List<Future<Long>> all = new ArrayList<>();
         for (int i = 0; i < CONCURRENT; i++) {
             int n = i;
             all.add(pool.submit(() -> {
                 String name = "concurrent tunnel " + (n + 1) + "/" + CONCURRENT;
-                try (Conn c = open(opener, name)) {
-                    return exercise(c, CONCURRENT_BULK_BYTES, seed + 1 + n, pool, null, name);
-                }
+                return exercise(opener, CONCURRENT_BULK_BYTES, seed + 1 + n, pool, null, name);
             }));
         }
         for (Future<Long> f : all) {
@@ -84,25 +83,41 @@ final class Workload {
         return new Outcome(bytes, bulkMillis[0]);
     }
 
-    private static Conn open(Opener opener, String name) throws Exception {
+    /**
+     * Opens a tunnel (its first ping-pong message as the first payload) and runs ping-pong, bulk and a clean close on
+     * it; returns the bytes moved (both directions).
+     */
+    static long exercise(Opener opener, int bulk, long seed, ExecutorService pool, long[] bulkMillis, String name)
+            throws Exception {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] first = ping(r, 0);
+        Conn c;
         try {
-            return opener.open();
+            c = opener.open(first);
         } catch (Exception e) {
             throw new IOException(name + ": cannot open the tunnel: " + e.getMessage(), e);
         }
+        try (c) {
+            return exercise(c, first, r, bulk, seed, pool, bulkMillis, name);
+        }
     }
 
-    /** Ping-pong, bulk, clean close on one tunnel; returns the bytes moved (both directions). */
-    static long exercise(Conn c, int bulk, long seed, ExecutorService pool, long[] bulkMillis, String name)
-            throws Exception {
+    private static byte[] ping(SplittableRandom r, int round) {
+        byte[] msg = new byte[12 + r.nextInt(200)];
+        r.nextBytes(msg);
+        byte[] head = Conn.ascii("ping " + round + " ");
+        System.arraycopy(head, 0, msg, 0, head.length);
+        return msg;
+    }
+
+    private static long exercise(Conn c, byte[] first, SplittableRandom r, int bulk, long seed, ExecutorService pool,
+                                 long[] bulkMillis, String name) throws Exception {
         long moved = 0;
-        SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < PING_ROUNDS; i++) {
-            byte[] msg = new byte[1 + r.nextInt(200)];
-            r.nextBytes(msg);
-            byte[] head = Conn.ascii("ping " + i + " ");
-            System.arraycopy(head, 0, msg, 0, Math.min(head.length, msg.length));
-            c.write(msg, 0, msg.length);
+            byte[] msg = i == 0 ? first : ping(r, i);
+            if (i > 0) {
+                c.write(msg, 0, msg.length);
+            }
             byte[] back = new byte[msg.length];
             try {
                 c.readFully(back, 0, back.length, READ_TIMEOUT_MILLIS);
