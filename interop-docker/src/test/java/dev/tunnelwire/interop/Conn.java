@@ -228,9 +228,19 @@ interface Conn extends AutoCloseable {
             return channel;
         }
 
+        /**
+         * Hands a copy to the channel; waits for the write to complete only while the channel is not writable
+         * (backpressure), so small writes do not each cost a round trip through the event loop.
+         */
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             var f = channel.writeAndFlush(Unpooled.copiedBuffer(b, off, len));
+            if (f.isDone() || channel.isWritable()) {
+                if (f.isDone() && !f.isSuccess()) {
+                    throw new IOException("write failed: " + f.cause(), f.cause());
+                }
+                return;
+            }
             if (!f.awaitUninterruptibly(60, TimeUnit.SECONDS)) {
                 throw new SocketTimeoutException("write of " + len + " bytes not done after 60 s");
             }

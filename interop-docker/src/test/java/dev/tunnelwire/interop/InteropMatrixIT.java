@@ -43,6 +43,9 @@ import java.util.stream.Stream;
 class InteropMatrixIT {
 
     private static final long CELL_TIMEOUT_SECONDS = 240;
+    private static final int PEER_PORT_MIN = 20_000;
+    private static final int PEER_PORT_MAX = 32_000;
+    private static final int START_ATTEMPTS = 3;
 
     private static final List<CellRun> RUNS = new ArrayList<>();
     private static final Map<String, Role> ROLES = new LinkedHashMap<>();
@@ -70,6 +73,7 @@ class InteropMatrixIT {
         OurSide.Server server;
         CellDef.Ports ports;
         String setupError;
+        boolean planned;
 
         CellRun(CellDef def) {
             this.def = def;
@@ -121,6 +125,7 @@ class InteropMatrixIT {
             Role role = ROLES.computeIfAbsent(d.role(), InteropMatrixIT::newRole);
             d.peer().configure(role, run.ports);
             role.ports.add(peerPort);
+            run.planned = true;
         } catch (Exception | LinkageError e) {
             run.setupError = "cannot set up our side of the cell: " + e;
         }
@@ -139,14 +144,45 @@ class InteropMatrixIT {
         throw new IllegalArgumentException("no config model for peer role " + name);
     }
 
+    /**
+     * A free port for a peer to listen on, below the kernel's ephemeral range (so that no connection or port-0 bind
+     * of this JVM, the peers or anything else on the machine takes it between now and the peer's start).
+     */
     private static int freePort() throws IOException {
-        while (true) {
-            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-                if (USED_PORTS.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
+        java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 1000; i++) {
+            int port = rnd.nextInt(PEER_PORT_MIN, PEER_PORT_MAX);
+            if (USED_PORTS.contains(port)) {
+                continue;
             }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress("127.0.0.1", port), 1);
+            } catch (IOException busy) {
+                continue;
+            }
+            USED_PORTS.add(port);
+            return port;
         }
+        throw new IOException("no free port in [" + PEER_PORT_MIN + ", " + PEER_PORT_MAX + ")");
+    }
+
+    /** Gives every cell of {@code name} a new peer port and rebuilds the role's config (after a port clash). */
+    private static Role replan(String name) throws IOException {
+        Role fresh = newRole(name);
+        for (CellRun run : RUNS) {
+            if (!run.planned || !run.def.role().equals(name)) {
+                continue;
+            }
+            int port = freePort();
+            run.ports = new CellDef.Ports(port, run.ports.ours(), run.ports.echo());
+            if (run.def.cell().direction() == Direction.OUTBOUND) {
+                run.recorder.target(new InetSocketAddress("127.0.0.1", port));
+            }
+            run.def.peer().configure(fresh, run.ports);
+            fresh.ports.add(port);
+        }
+        ROLES.put(name, fresh);
+        return fresh;
     }
 
     /** Prepares the runtime, builds the peers and starts every role. Fails when anything is missing. */
@@ -178,7 +214,7 @@ class InteropMatrixIT {
                 Role.KEY, Files.readString(pkiDir.resolve("key.pem")));
         Map<String, Path> binaries = new LinkedHashMap<>();
         List<String> failures = new ArrayList<>();
-        for (Role role : ROLES.values()) {
+        for (Role role : List.copyOf(ROLES.values())) {
             try {
                 Path bin = binaries.get(role.peer);
                 if (bin == null) {
@@ -191,9 +227,23 @@ class InteropMatrixIT {
                             toolchain.version(role.peer), bin, (System.nanoTime() - b0) / 1_000_000);
                 }
                 long s0 = System.nanoTime();
-                RUNNING.put(role.name, runtime.start(role.launch(bin, pki)));
-                System.out.printf("[interop] role %s started on %s ports %s (%d ms)%n", role.name, runtime.name(),
-                        role.ports, (System.nanoTime() - s0) / 1_000_000);
+                Role r = role;
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        RUNNING.put(r.name, runtime.start(r.launch(bin, pki)));
+                        break;
+                    } catch (RuntimeException e) {
+                        // another process took one of the ports between allocation and start: new ports, again
+                        boolean clash = String.valueOf(e.getMessage()).contains("address already in use");
+                        if (attempt >= START_ATTEMPTS || !clash) {
+                            throw e;
+                        }
+                        System.out.println("[interop] role " + r.name + ": port clash, retrying with new ports");
+                        r = replan(r.name);
+                    }
+                }
+                System.out.printf("[interop] role %s started on %s ports %s (%d ms)%n", r.name, runtime.name(),
+                        r.ports, (System.nanoTime() - s0) / 1_000_000);
             } catch (Exception | Error e) {
                 String msg = e.getMessage() == null ? e.toString() : e.getMessage();
                 ROLE_ERRORS.put(role.name, msg);

@@ -46,18 +46,40 @@ final class Matrix {
     static List<CellDef> cells() {
         List<CellDef> l = new ArrayList<>();
         for (boolean tls : new boolean[] {false, true}) {
-            // gost forward handler over raw TCP (gost "tcp") and TCP+TLS (gost "tls"), peer-gost.md §10
-            String gostType = tls ? "tls" : "tcp";
-            l.add(gostServer("tcp", "forward", tls, gostType, Map.of(), OurSide.raw("tcp", Map.of())));
-            l.add(gostClient("tcp", "forward", tls, gostType, Map.of(), OurSide.raw("tcp", Map.of())));
+            // gost forward handler: the transport's byte stream goes to a fixed target (peer-gost.md §10)
+            gostForward(l, "tcp", tls, tls ? "tls" : "tcp", Map.of(), OurSide.raw("tcp", Map.of()));
 
-            // Xray tunnel (dokodemo) over raw TCP, peer-xray.md §7.2/§8.4; inbound through freedom + streamSettings
+            // Xray tunnel (dokodemo) inbound / freedom outbound with streamSettings: raw bytes over the transport
+            // (peer-xray.md §7.2, §8.4)
             CellDef xrayRawOut = xrayTunnelServer("tcp", "tunnel", tls, s -> s.put("network", "raw"),
                     OurSide.raw("tcp", Map.of()));
             l.add(tls ? xrayRawOut.knownBug(XRAY_TUNNEL_TLS_SPLICE) : xrayRawOut);
             l.add(xrayTunnelClient("tcp", "tunnel", tls, s -> s.put("network", "raw"), OurSide.raw("tcp", Map.of())));
         }
         return l;
+    }
+
+    static Consumer<ObjectNode> ws(String path) {
+        return s -> s.put("network", "ws").putObject("wsSettings").put("path", path);
+    }
+
+    static Consumer<ObjectNode> hu(String path) {
+        return s -> s.put("network", "httpupgrade").putObject("httpupgradeSettings").put("path", path);
+    }
+
+    /** Both directions of a gost forward cell. */
+    static void gostForward(List<CellDef> l, String transport, boolean tls, String type, Map<String, ?> md,
+                            OurSide ours) {
+        l.add(gostServer(transport, "forward", tls, type, md, ours));
+        l.add(gostClient(transport, "forward", tls, type, md, ours));
+    }
+
+    /** Both directions of an Xray raw tunnel cell. */
+    static void xrayTunnel(List<CellDef> l, String transport, String variant, boolean tls,
+                           Consumer<ObjectNode> serverStream, OurSide oursOut,
+                           Consumer<ObjectNode> clientStream, OurSide oursIn) {
+        l.add(xrayTunnelServer(transport, variant, tls, serverStream, oursOut));
+        l.add(xrayTunnelClient(transport, variant, tls, clientStream, oursIn));
     }
 
     // ---------------------------------------------------------------- gost

@@ -93,8 +93,8 @@ final class PeerToolchain {
 
     static Result run(List<String> cmd, long timeoutSeconds) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
             CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {

@@ -193,7 +193,8 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
             for (CellResult c : bad) {
                 h.append("<h3 id=\"").append(c.cell().tag()).append("\">").append(esc(c.cell().id())).append(" — ")
                         .append(c.state.json()).append("</h3>\n<p>our side: <code>")
-                        .append(esc(c.def.ours().describe())).append("</code></p>\n<pre class=\"reason\">").append(esc(c.reason))
+                        .append(esc(c.def.ours().describe())).append("</code></p>\n<pre class=\"reason\">")
+                        .append(esc(c.reason))
                         .append("</pre>\n");
                 if (!c.transcript.isEmpty()) {
                     h.append("<h4>Wire transcript (recording proxy)</h4>\n<pre>").append(esc(c.transcript))
