@@ -48,6 +48,7 @@ final class Matrix {
         for (boolean tls : new boolean[] {false, true}) {
             // gost forward handler: the transport's byte stream goes to a fixed target (peer-gost.md §10)
             gostForward(l, "tcp", tls, tls ? "tls" : "tcp", Map.of(), OurSide.raw("tcp", Map.of()));
+            gostForward(l, "pht", tls, tls ? "phts" : "pht", Map.of(), OurSide.raw("pht", Map.of()));
 
             // Xray tunnel (dokodemo) inbound / freedom outbound with streamSettings: raw bytes over the transport
             // (peer-xray.md §7.2, §8.4)
