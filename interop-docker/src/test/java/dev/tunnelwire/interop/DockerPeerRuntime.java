@@ -26,6 +26,16 @@ final class DockerPeerRuntime implements PeerRuntime {
 
     static final String DIR = "/peer";
 
+    /**
+     * {@code -Dinterop.peerImages=official}: for machines without Go but with an image registry, take the peers from
+     * their official images at the pinned versions instead of building them (their entrypoint is the peer binary, as
+     * in ours). {@code -Dinterop.image.<peer>=<image>} overrides one. sing-box publishes no {@code with_grpc} image.
+     */
+    static final Map<String, String> OFFICIAL = Map.of(
+            "singbox", "ghcr.io/sagernet/sing-box:v%s",
+            "xray", "ghcr.io/xtls/xray-core:%s",
+            "gost", "gogost/gost:%s");
+
     private final PeerToolchain toolchain;
     private final Map<String, ImageFromDockerfile> images = new ConcurrentHashMap<>();
     private final List<Running> started = new ArrayList<>();
@@ -65,6 +75,38 @@ final class DockerPeerRuntime implements PeerRuntime {
                 + DockerClientFactory.class.getPackage().getImplementationVersion() + ", host network";
     }
 
+    private static boolean official() {
+        return "official".equals(System.getProperty("interop.peerImages", "built"));
+    }
+
+    private String officialImage(String peer) {
+        String override = System.getProperty("interop.image." + peer);
+        if (override != null) {
+            return override;
+        }
+        String pattern = OFFICIAL.get(peer);
+        if (pattern == null) {
+            throw new IllegalStateException("peer '" + peer + "' has no official image (-Dinterop.peerImages="
+                    + "official); set -Dinterop.image." + peer + "=<image> or build it (the default)");
+        }
+        return String.format(pattern, toolchain.version(peer));
+    }
+
+    @Override
+    public java.nio.file.Path provision(PeerToolchain tc, String peer) {
+        if (official()) {
+            officialImage(peer);
+            return null;
+        }
+        return tc.binary(peer);
+    }
+
+    @Override
+    public String origin(String peer, java.nio.file.Path binary) {
+        return official() ? "official image " + officialImage(peer)
+                : binary + " in image tunnelwire-interop/" + peer + ":" + toolchain.version(peer);
+    }
+
     private ImageFromDockerfile image(PeerLaunch launch) {
         return images.computeIfAbsent(launch.peer(), peer -> {
             String bin = launch.binary().getFileName().toString();
@@ -80,7 +122,8 @@ final class DockerPeerRuntime implements PeerRuntime {
     @Override
     public Running start(PeerLaunch launch) {
         @SuppressWarnings("resource")
-        GenericContainer<?> c = new GenericContainer<>(image(launch))
+        GenericContainer<?> c = (official() ? new GenericContainer<>(officialImage(launch.peer()))
+                : new GenericContainer<>(image(launch)))
                 .withNetworkMode("host")
                 .withCommand(launch.argsIn(DIR).toArray(String[]::new))
                 .withWorkingDirectory(DIR)

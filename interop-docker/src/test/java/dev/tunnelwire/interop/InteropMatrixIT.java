@@ -224,14 +224,15 @@ class InteropMatrixIT {
         for (Role role : List.copyOf(ROLES.values())) {
             try {
                 Path bin = binaries.get(role.peer);
-                if (bin == null) {
+                if (!binaries.containsKey(role.peer)) {
                     long b0 = System.nanoTime();
-                    bin = toolchain.binary(role.peer);
+                    bin = runtime.provision(toolchain, role.peer);
                     binaries.put(role.peer, bin);
-                    PEERS.put(role.peer, new Report.PeerInfo(role.peer, toolchain.version(role.peer), bin.toString(),
-                            PeerToolchain.buildStamp(bin)));
+                    String origin = runtime.origin(role.peer, bin);
+                    PEERS.put(role.peer, new Report.PeerInfo(role.peer, toolchain.version(role.peer), origin,
+                            bin == null ? "" : PeerToolchain.buildStamp(bin)));
                     System.out.printf("[interop] peer %s %s: %s (%d ms)%n", role.peer,
-                            toolchain.version(role.peer), bin, (System.nanoTime() - b0) / 1_000_000);
+                            toolchain.version(role.peer), origin, (System.nanoTime() - b0) / 1_000_000);
                 }
                 long s0 = System.nanoTime();
                 Role r = role;

@@ -14,7 +14,7 @@ import java.util.Map;
  *
  * @param role   role name, e.g. {@code gost-server}
  * @param peer   peer name from {@code versions.properties}
- * @param binary the statically linked peer binary on the host
+ * @param binary the statically linked peer binary on the host; {@code null} when the runtime uses an official image
  * @param args   command-line arguments (without the binary)
  * @param files  file name → text content, placed in {@value #DIR}
  * @param ports  127.0.0.1 ports the peer must be listening on before it counts as started

@@ -16,6 +16,19 @@ public interface PeerRuntime extends AutoCloseable {
     /** Makes the runtime usable (e.g. starts the Docker engine); a failure is fatal for the whole run. */
     void prepare() throws Exception;
 
+    /**
+     * Makes the peer's binary available (builds it if missing) and returns it; {@code null} when this runtime brings
+     * its own image of the peer instead.
+     */
+    default java.nio.file.Path provision(PeerToolchain toolchain, String peer) {
+        return toolchain.binary(peer);
+    }
+
+    /** Where the peer comes from, for the report: the binary, or the image. */
+    default String origin(String peer, java.nio.file.Path binary) {
+        return String.valueOf(binary);
+    }
+
     /** Starts a role and waits until all its ports accept TCP connections. */
     Running start(PeerLaunch launch) throws Exception;
 
