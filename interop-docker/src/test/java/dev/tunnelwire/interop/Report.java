@@ -88,7 +88,7 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
             o.put("bytes", c.bytes);
             o.put("millis", c.millis);
             o.put("bulkMegabytesPerSecond", Math.round(c.megabytesPerSecond * 10) / 10.0);
-            o.put("ours", c.def.ours().describe());
+            o.put("ours", c.def.ours() == null ? "" : c.def.ours().describe());
             if (!c.transcript.isEmpty()) {
                 o.put("transcript", c.transcript);
             }
@@ -193,7 +193,8 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
             for (CellResult c : bad) {
                 h.append("<h3 id=\"").append(c.cell().tag()).append("\">").append(esc(c.cell().id())).append(" — ")
                         .append(c.state.json()).append("</h3>\n<p>our side: <code>")
-                        .append(esc(c.def.ours().describe())).append("</code></p>\n<pre class=\"reason\">")
+                        .append(esc(c.def.ours() == null ? "" : c.def.ours().describe()))
+                        .append("</code></p>\n<pre class=\"reason\">")
                         .append(esc(c.reason))
                         .append("</pre>\n");
                 if (!c.transcript.isEmpty()) {
