@@ -110,13 +110,37 @@ final class DockerPeerRuntime implements PeerRuntime {
     private ImageFromDockerfile image(PeerLaunch launch) {
         return images.computeIfAbsent(launch.peer(), peer -> {
             String bin = launch.binary().getFileName().toString();
-            return new ImageFromDockerfile("tunnelwire-interop/" + peer + ":" + toolchain.version(peer), false)
-                    .withFileFromPath(bin, launch.binary())
-                    .withFileFromString("Dockerfile", "FROM scratch\n"
-                            + "COPY " + bin + " /" + bin + "\n"
-                            + "WORKDIR " + DIR + "\n"
-                            + "ENTRYPOINT [\"/" + bin + "\"]\n");
+            ImageFromDockerfile image = new ImageFromDockerfile("tunnelwire-interop/" + peer + ":"
+                    + toolchain.version(peer), false).withFileFromPath(bin, launch.binary());
+            // a dynamically linked binary (Debian's v2ray) gets its loader and libraries, still FROM scratch
+            List<String> libs = sharedLibraries(launch.binary());
+            for (String lib : libs) {
+                image.withFileFromPath("rootfs" + lib, java.nio.file.Path.of(lib));
+            }
+            return image.withFileFromString("Dockerfile", "FROM scratch\n"
+                    + (libs.isEmpty() ? "" : "COPY rootfs/ /\n")
+                    + "COPY " + bin + " /" + bin + "\n"
+                    + "WORKDIR " + DIR + "\n"
+                    + "ENTRYPOINT [\"/" + bin + "\"]\n");
         });
+    }
+
+    /** The absolute paths {@code ldd} lists for {@code binary}; empty for a static binary. */
+    static List<String> sharedLibraries(java.nio.file.Path binary) {
+        PeerToolchain.Result r = PeerToolchain.run(List.of("ldd", binary.toString()), 30);
+        String out = r.stdout() + r.stderr();
+        if (r.exit() != 0 || out.contains("not a dynamic executable") || out.contains("statically linked")) {
+            return List.of();
+        }
+        java.util.Set<String> libs = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(/\\S+)").matcher(out);
+        while (m.find()) {
+            java.nio.file.Path p = java.nio.file.Path.of(m.group(1));
+            if (java.nio.file.Files.isRegularFile(p)) {
+                libs.add(m.group(1));
+            }
+        }
+        return List.copyOf(libs);
     }
 
     @Override

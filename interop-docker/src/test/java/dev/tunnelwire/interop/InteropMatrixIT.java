@@ -7,6 +7,7 @@ import dev.tunnelwire.interop.Cell.State;
 import dev.tunnelwire.testkit.LoopbackServers;
 import dev.tunnelwire.testkit.TestPki;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.opentest4j.TestAbortedException;
@@ -82,6 +83,7 @@ class InteropMatrixIT {
     }
 
     @TestFactory
+    @DisplayName("interop")
     Stream<DynamicTest> matrix() throws Exception {
         List<CellDef> defs = Matrix.cells();
         String only = System.getProperty("interop.cells", "");
@@ -145,6 +147,8 @@ class InteropMatrixIT {
             return new Role.Gost(name, peer);
         } else if (peer.equals("xray")) {
             return new Role.Xray(name, peer);
+        } else if (peer.equals("v2ray")) {
+            return new Role.V2fly(name, peer);
         } else if (peer.startsWith("singbox")) {
             return new Role.Singbox(name, peer);
         }

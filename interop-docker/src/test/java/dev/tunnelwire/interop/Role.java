@@ -17,7 +17,7 @@ import java.util.Map;
  * adds its inbound/outbound (each on its own port) to the same config, so the whole matrix needs one start per role.
  * Subclasses hold the config model of each peer.
  */
-abstract sealed class Role permits Role.Gost, Role.Xray, Role.Singbox {
+abstract sealed class Role permits Role.Gost, Role.Xray, Role.V2fly, Role.Singbox {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -103,6 +103,33 @@ abstract sealed class Role permits Role.Gost, Role.Xray, Role.Singbox {
         @Override
         List<String> args() {
             return List.of("run", "-c", PeerLaunch.DIR + "/config.json");
+        }
+
+        @Override
+        Map<String, String> configFiles() {
+            ObjectNode root = F.objectNode();
+            root.putObject("log").put("loglevel", "info");
+            root.set("inbounds", inbounds);
+            root.set("outbounds", outbounds);
+            root.putObject("routing").set("rules", rules);
+            return Map.of("config.json", json(root));
+        }
+    }
+
+    /** v2fly v2ray 4.34 (Debian's package): the Xray-style config model, run with {@code -config}. */
+    static final class V2fly extends Role {
+        final ArrayNode inbounds = F.arrayNode();
+        final ArrayNode outbounds = F.arrayNode();
+        final ArrayNode rules = F.arrayNode();
+
+        V2fly(String name, String peer) {
+            super(name, peer);
+            outbounds.addObject().put("tag", "direct").put("protocol", "freedom");
+        }
+
+        @Override
+        List<String> args() {
+            return List.of("-config", PeerLaunch.DIR + "/config.json");
         }
 
         @Override
