@@ -46,6 +46,14 @@ record CellDef(Cell cell, String role, PeerSide peer, OurSide ours, Entry entry,
         return new CellDef(cell, role, peer, ours, entry, reason, knownBug);
     }
 
+    /**
+     * The same cell in a role of its own (e.g. {@code xray-client+<tag>}): for a cell that can crash the peer, so
+     * that the crash does not take the other cells of the role down with it.
+     */
+    CellDef isolated() {
+        return new CellDef(cell, role + "+" + cell.tag(), peer, ours, entry, unsupported, knownBug);
+    }
+
     CellDef knownBug(String evidence) {
         return new CellDef(cell, role, peer, ours, entry, unsupported, evidence);
     }

@@ -142,7 +142,8 @@ class InteropMatrixIT {
     }
 
     private static Role newRole(String name) {
-        String peer = name.substring(0, name.lastIndexOf('-'));
+        String base = name.contains("+") ? name.substring(0, name.indexOf('+')) : name;
+        String peer = base.substring(0, base.lastIndexOf('-'));
         if (peer.equals("gost")) {
             return new Role.Gost(name, peer);
         } else if (peer.equals("xray")) {
