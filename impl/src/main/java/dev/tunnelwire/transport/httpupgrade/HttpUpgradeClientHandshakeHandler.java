@@ -34,9 +34,9 @@ import java.util.concurrent.TimeUnit;
  * codec); it then waits for the response head.
  *
  * <p>A {@code 101} with {@code Connection: upgrade} and {@code Upgrade: websocket} (whole values, any case) makes it
- * remove the codec, which hands over the bytes that followed the response head as they are (no copy), remove itself,
- * run the initializer through {@link Establish#tunnel} (which sends what is left of the first payload) and only then
- * fire those leftover bytes. Any other answer, a close, or no answer within the handshake timeout fails the promise
+ * remove the codec, which hands over the bytes that followed the response head as they are (no copy), run the
+ * initializer through {@link Establish#tunnel} (which sends what is left of the first payload), fire those leftover
+ * bytes and remove itself; from the 101 on it only passes messages through. Any other answer, a close, or no answer within the handshake timeout fails the promise
  * with a {@link HandshakeException} and closes the connection.
  *
  * <p>Reference counting: owns {@code firstPayload} until it is written or handed to {@link Establish}; releases the
@@ -53,6 +53,7 @@ final class HttpUpgradeClientHandshakeHandler extends ChannelInboundHandlerAdapt
     private HttpResponse response;
     private ScheduledFuture<?> timeout;
     private boolean done;
+    private boolean open;
 
     HttpUpgradeClientHandshakeHandler(HttpUpgradeOptions options, String host, ByteBuf firstPayload,
                                       TunnelInitializer initializer, Promise<Channel> promise) {
@@ -128,6 +129,10 @@ final class HttpUpgradeClientHandshakeHandler extends ChannelInboundHandlerAdapt
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (open) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
         if (done) {
             if (msg instanceof ByteBuf b && response != null && leftover == null) {
                 leftover = b; // the codec's remaining bytes, handed over while it is being removed
@@ -168,29 +173,40 @@ final class HttpUpgradeClientHandshakeHandler extends ChannelInboundHandlerAdapt
         Channel ch = ctx.channel();
         // Removing the codec fires the bytes behind the response head into channelRead (kept in leftover).
         ctx.pipeline().remove(HttpUpgradeProtocol.CODEC);
-        ctx.pipeline().remove(this);
         ByteBuf first = firstPayload;
         firstPayload = null;
         TunnelInfo info = new TunnelInfo(HttpUpgradeOptions.SCHEME, ch.remoteAddress(), ch.localAddress(), host,
                 options.path(), res.headers());
         ByteBuf early = leftover;
         leftover = null;
+        open = true;
+        // This handler stays (passing everything through) until the early bytes are fired: a removed context would
+        // fire them past the handlers the initializer adds.
         if (Establish.tunnel(ch, info, initializer, first, promise) && early != null) {
             ctx.fireChannelRead(early);
             ctx.fireChannelReadComplete();
         } else if (early != null) {
             early.release();
         }
+        if (!ctx.isRemoved()) {
+            ctx.pipeline().remove(this);
+        }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        fail(ctx, new HandshakeException("connection closed before the upgrade response"));
+        if (!open) {
+            fail(ctx, new HandshakeException("connection closed before the upgrade response"));
+        }
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (open) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         fail(ctx, new HandshakeException("upgrade handshake failed: " + cause, -1, cause));
     }
 
@@ -201,6 +217,10 @@ final class HttpUpgradeClientHandshakeHandler extends ChannelInboundHandlerAdapt
         }
         if (!done) {
             releasePayload();
+        }
+        if (leftover != null) {
+            leftover.release();
+            leftover = null;
         }
     }
 

@@ -43,8 +43,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The request is validated on its head ({@link #validate}); it is accepted at its end (the
  * {@link LastHttpContent} the decoder emits right behind a bodiless request, in the same decode pass, before it
  * parses anything else). Accepting writes the 101 through the codec, removes the codec, which hands over every byte
- * the client pipelined behind the head as it is (no copy), removes this handler, runs the initializer through
- * {@link Establish#tunnel} and only then fires v2fly header early data (if any) and the pipelined bytes.
+ * the client pipelined behind the head as it is (no copy), runs the initializer through {@link Establish#tunnel},
+ * fires v2fly header early data (if any) and the pipelined bytes, and removes this handler; from the 101 on it only
+ * passes messages through.
  *
  * <p>A rejected request is answered per {@link HttpUpgradeOptions#rejectMode()}, or, with a
  * {@link HttpUpgradeOptions#fallback()}, handed to the {@link HttpUpgradeFallback} with everything read so far. A
@@ -57,7 +58,7 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
 
     private static final byte[] NO_BYTES = new byte[0];
 
-    private enum State { READING, ACCEPTED, REJECTED, FALLBACK }
+    private enum State { READING, ACCEPTED, OPEN, REJECTED, FALLBACK }
 
     /** The outcome of {@link #validate}: {@code status} 0 means accepted. */
     record Verdict(int status, String reason, byte[] earlyData) {
@@ -110,6 +111,10 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.OPEN) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
         if (state != State.READING) {
             if (state == State.ACCEPTED && msg instanceof ByteBuf b && leftover == null) {
                 leftover = b; // the codec's remaining bytes, handed over while it is being removed
@@ -272,25 +277,30 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
         ctx.pipeline().remove(HttpUpgradeProtocol.CODEC);
         ByteBuf pipelined = leftover;
         leftover = null;
-        ctx.pipeline().remove(this);
+        state = State.OPEN;
         HttpRequest req = request;
         TunnelInfo info = new TunnelInfo(HttpUpgradeOptions.SCHEME, Connections.clientAddress(ch), ch.localAddress(),
                 req.headers().get(HttpHeaderNames.HOST), req.uri(), req.headers());
+        // This handler stays (passing everything through) until the early bytes are fired: a removed context would
+        // fire them past the handlers the initializer adds.
         if (!Establish.tunnel(ch, info, initializer, null, null)) {
             ReferenceCountUtil.safeRelease(pipelined);
-            return;
+        } else {
+            boolean fired = false;
+            if (earlyData != null && earlyData.length > 0) {
+                ctx.fireChannelRead(Unpooled.wrappedBuffer(earlyData));
+                fired = true;
+            }
+            if (pipelined != null) {
+                ctx.fireChannelRead(pipelined);
+                fired = true;
+            }
+            if (fired) {
+                ctx.fireChannelReadComplete();
+            }
         }
-        boolean fired = false;
-        if (earlyData != null && earlyData.length > 0) {
-            ctx.fireChannelRead(Unpooled.wrappedBuffer(earlyData));
-            fired = true;
-        }
-        if (pipelined != null) {
-            ctx.fireChannelRead(pipelined);
-            fired = true;
-        }
-        if (fired) {
-            ctx.fireChannelReadComplete();
+        if (!ctx.isRemoved()) {
+            ctx.pipeline().remove(this);
         }
     }
 
