@@ -8,6 +8,7 @@ import dev.tunnelwire.internal.ClientStack;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -39,7 +40,10 @@ final class HttpUpgradeDialer implements TunnelDialer {
             return config.tls().serverName();
         }
         String h = config.server().getHostString();
-        return h.indexOf(':') >= 0 ? "[" + h + "]" : h;
+        if (NetUtil.isValidIpV6Address(h)) {
+            return "[" + NetUtil.toAddressString(NetUtil.createInetAddressFromIpAddressString(h)) + "]";
+        }
+        return h;
     }
 
     @Override
