@@ -11,11 +11,11 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -31,7 +31,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Date;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -60,12 +62,20 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
 
     private enum State { READING, ACCEPTED, OPEN, REJECTED, FALLBACK }
 
-    /** The outcome of {@link #validate}: {@code status} 0 means accepted. */
-    record Verdict(int status, String reason, byte[] earlyData) {
-        static final Verdict OK = new Verdict(0, null, NO_BYTES);
+    /**
+     * The outcome of {@link #validate}: {@code status} 0 means accepted. {@code malformed} marks requests that Go's
+     * HTTP server itself refuses (unparseable, head too large), which it answers differently from the checks of
+     * sing-box's handler.
+     */
+    record Verdict(int status, String reason, byte[] earlyData, boolean malformed) {
+        static final Verdict OK = new Verdict(0, null, NO_BYTES, false);
 
         static Verdict reject(int status, String reason) {
-            return new Verdict(status, reason, null);
+            return new Verdict(status, reason, null, false);
+        }
+
+        static Verdict malformed(int status, String reason) {
+            return new Verdict(status, reason, null, true);
         }
 
         boolean accepted() {
@@ -149,11 +159,11 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
         if (!req.decoderResult().isSuccess()) {
             Throwable cause = req.decoderResult().cause();
             return cause instanceof TooLongFrameException
-                    ? Verdict.reject(431, "request head too large")
-                    : Verdict.reject(400, "malformed request: " + cause);
+                    ? Verdict.malformed(431, "request head too large")
+                    : Verdict.malformed(400, "malformed request: " + cause);
         }
         if (headSize(req) > o.maxRequestHeadBytes()) {
-            return Verdict.reject(431, "request head larger than " + o.maxRequestHeadBytes() + " bytes");
+            return Verdict.malformed(431, "request head larger than " + o.maxRequestHeadBytes() + " bytes");
         }
         HttpHeaders h = req.headers();
         if (HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) != 0) {
@@ -166,7 +176,7 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
         try {
             path = decodedPath(req.uri());
         } catch (IllegalArgumentException e) {
-            return Verdict.reject(400, "malformed request target: " + req.uri());
+            return Verdict.malformed(400, "malformed request target: " + req.uri());
         }
         if (!path.equals(configuredPath(o.path()))) {
             return Verdict.reject(404, "bad path: " + path);
@@ -187,7 +197,7 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
             String ed = h.get(o.earlyDataHeader());
             if (ed != null && !ed.isEmpty()) {
                 try {
-                    return new Verdict(0, null, Base64.getUrlDecoder().decode(ed));
+                    return new Verdict(0, null, Base64.getUrlDecoder().decode(ed), false);
                 } catch (IllegalArgumentException e) {
                     return Verdict.reject(400, "bad early data in " + o.earlyDataHeader());
                 }
@@ -316,11 +326,28 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
             ctx.close();
             return;
         }
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(v.status()),
-                Unpooled.EMPTY_BUFFER);
-        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
-        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(rejection(v)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * The answer to a rejected request, shaped like the peers': a check of sing-box's handler gives
+     * {@code Date} and {@code Content-Length: 0}; a request Go's HTTP server refuses itself gives a short text
+     * body and {@code Connection: close}. The connection is closed after either.
+     */
+    static FullHttpResponse rejection(Verdict v) {
+        HttpResponseStatus status = HttpResponseStatus.valueOf(v.status());
+        FullHttpResponse res;
+        if (v.malformed()) {
+            byte[] body = (status.code() + " " + status.reasonPhrase()).getBytes(StandardCharsets.US_ASCII);
+            res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+            res.headers().add("Content-Type", "text/plain; charset=utf-8");
+            res.headers().add("Connection", "close");
+        } else {
+            res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
+            res.headers().add("Date", DateFormatter.format(new Date()));
+            res.headers().add("Content-Length", "0");
+        }
+        return res;
     }
 
     @Override
