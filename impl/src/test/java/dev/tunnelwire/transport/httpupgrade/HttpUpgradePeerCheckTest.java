@@ -95,8 +95,14 @@ class HttpUpgradePeerCheckTest {
 
     // ---------------------------------------------------------------- our client -> peer server
 
+    /**
+     * Xray-style early data is checked over TLS only (20 tunnels), where Xray's server reads one record at a time.
+     * Over cleartext an Xray server can drop the payload when it shares a read with the head: seen here in 1 of 3
+     * runs (the 36-byte first payload missing), which is the hazard documented on
+     * {@link HttpUpgradeOptions.EarlyData}.
+     */
     @ParameterizedTest(name = "xray server, tls={0}, ed={1}")
-    @CsvSource({"false,NONE", "false,XRAY_ED", "true,NONE", "true,XRAY_ED"})
+    @CsvSource({"false,NONE", "true,NONE", "true,XRAY_ED"})
     void ourClientToXrayTunnelInbound(boolean tls, String ed) throws Exception {
         try (LoopbackServers echo = LoopbackServers.echo()) {
             int port = freePort();
@@ -111,13 +117,21 @@ class HttpUpgradePeerCheckTest {
             HttpUpgradeOptions o = HttpUpgradeOptions.builder().path("/hu")
                     .earlyData(HttpUpgradeOptions.EarlyData.valueOf(ed)).build();
             byte[] first = "first payload, right behind the head".getBytes(StandardCharsets.US_ASCII);
-            roundTrip(o, port, tls, first, 0);
+            int tunnels = o.earlyData() == HttpUpgradeOptions.EarlyData.XRAY_ED ? 20 : 1;
+            for (int i = 0; i < tunnels; i++) {
+                roundTrip(o, port, tls, first, 0);
+            }
         }
     }
 
-    @ParameterizedTest(name = "sing-box server, tls={0}")
-    @CsvSource({"false", "true"})
-    void ourClientToSingBoxVlessInbound(boolean tls) throws Exception {
+    /**
+     * sing-box has no early data, and its server loses bytes sent before the 101: with {@code XRAY_ED} the VLESS
+     * header was lost over TLS in every run (the server then closed the tunnel) and over cleartext in 1 of 3 runs.
+     * Only {@code NONE} is compatible.
+     */
+    @ParameterizedTest(name = "sing-box server, tls={0}, ed={1}")
+    @CsvSource({"false,NONE", "true,NONE"})
+    void ourClientToSingBoxVlessInbound(boolean tls, String ed) throws Exception {
         try (LoopbackServers echo = LoopbackServers.echo()) {
             int port = freePort();
             String tlsBlock = tls ? ",\"tls\":{\"enabled\":true,\"server_name\":\"localhost\",\"certificate_path\":\""
@@ -126,7 +140,8 @@ class HttpUpgradePeerCheckTest {
                     + "\"127.0.0.1\",\"listen_port\":" + port + ",\"users\":[{\"name\":\"u\",\"uuid\":\"" + ID
                     + "\"}],\"transport\":{\"type\":\"httpupgrade\",\"path\":\"/up\"}" + tlsBlock + "}],"
                     + "\"outbounds\":[{\"type\":\"direct\",\"tag\":\"direct\"}]}", "run", "-c");
-            HttpUpgradeOptions o = HttpUpgradeOptions.builder().path("/up").build();
+            HttpUpgradeOptions o = HttpUpgradeOptions.builder().path("/up")
+                    .earlyData(HttpUpgradeOptions.EarlyData.valueOf(ed)).build();
             // The VLESS response (00 00) is prepended to the first downstream bytes.
             roundTrip(o, port, tls, vlessRequest(echo.port()), 2);
         }
@@ -156,8 +171,15 @@ class HttpUpgradePeerCheckTest {
 
     // ---------------------------------------------------------------- peer client -> our server
 
+    /**
+     * 20 tunnels per case. Not checked: Xray's client with {@code ?ed} over cleartext. It parses the 101 lazily, on
+     * the proxy's first (1-byte) read, through a small bufio reader, and misreads bytes that were read together with
+     * the 101: with this test's echo answering at once, 3 of 20 tunnels failed with "failed to decode response header
+     * addons" (0 of 40 when the echo waited 20 ms before its first byte). Over TLS the 101 is a record of its own and
+     * nothing can share its read: 20 of 20 pass.
+     */
     @ParameterizedTest(name = "xray client, tls={0}, ed={1}")
-    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    @CsvSource({"false,false", "true,false", "true,true"})
     void xrayClientToOurServer(boolean tls, boolean ed) throws Exception {
         int server = bindVlessEcho("/hu", tls);
         int socks = freePort();
@@ -171,7 +193,20 @@ class HttpUpgradePeerCheckTest {
                 + "\",\"encryption\":\"none\"},\"streamSettings\":{\"network\":\"httpupgrade\","
                 + "\"httpupgradeSettings\":{\"path\":\"/hu" + (ed ? "?ed=2048" : "") + "\"}" + security + "}}]}",
                 "run", "-c");
-        socksRoundTrip(socks);
+        int failures = 0;
+        StringBuilder first = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            try {
+                socksRoundTrip(socks);
+            } catch (AssertionError e) {
+                failures++;
+                if (first.length() == 0) {
+                    first.append(e.getMessage());
+                }
+            }
+        }
+        System.out.println("PEERCHECK xray client tls=" + tls + " ed=" + ed + ": " + failures + "/20 failed");
+        assertEquals(0, failures, failures + " of 20 tunnels failed; first failure: " + first);
     }
 
     @ParameterizedTest(name = "sing-box client, tls={0}")
