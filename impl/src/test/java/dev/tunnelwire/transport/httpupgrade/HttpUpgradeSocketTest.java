@@ -288,6 +288,25 @@ class HttpUpgradeSocketTest {
     }
 
     @Test
+    void fallbackOverTlsGetsThePlaintext() throws Exception {
+        try (LoopbackServers decoy = LoopbackServers.echo()) {
+            HttpUpgradeOptions options = HttpUpgradeOptions.builder().path("/hu").fallback(decoy.address()).build();
+            InetSocketAddress addr = echoServer(options, ListenerConfig.of(ANY, ApiHarness.serverTls()));
+            X509TrustManager tm = (X509TrustManager) TestPki.get().trustManagerFactory().getTrustManagers()[0];
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, new javax.net.ssl.TrustManager[] {tm}, null);
+            String probe = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+            try (Socket s = ssl.getSocketFactory().createSocket("127.0.0.1", addr.getPort())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(probe.getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                assertEquals(probe, readFully(s.getInputStream(), probe.length()));
+            }
+            assertTrue(!accepted.isDone());
+        }
+    }
+
+    @Test
     void validRequestsAreNotDiverted() throws Exception {
         try (LoopbackServers decoy = LoopbackServers.echo()) {
             HttpUpgradeOptions options = HttpUpgradeOptions.builder().path("/hu").fallback(decoy.address()).build();
