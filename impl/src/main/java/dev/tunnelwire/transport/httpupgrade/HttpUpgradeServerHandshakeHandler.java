@@ -28,6 +28,9 @@ import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -58,6 +61,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapter {
 
+    private static final Logger log = LoggerFactory.getLogger(HttpUpgradeServerHandshakeHandler.class);
     private static final byte[] NO_BYTES = new byte[0];
 
     private enum State { READING, ACCEPTED, OPEN, REJECTED, FALLBACK }
@@ -316,6 +320,11 @@ final class HttpUpgradeServerHandshakeHandler extends ChannelInboundHandlerAdapt
 
     private void reject(ChannelHandlerContext ctx, Verdict v) {
         cancelTimeout();
+        if (log.isDebugEnabled()) {
+            log.debug("httpupgrade request from {} rejected ({}): {}", Connections.clientAddress(ctx.channel()),
+                    fallback != null ? "to fallback" : options.rejectMode() == HttpUpgradeOptions.RejectMode.CLOSE
+                            ? "close" : v.status(), v.reason());
+        }
         if (fallback != null) {
             state = State.FALLBACK;
             fallback.divert(ctx.channel());
