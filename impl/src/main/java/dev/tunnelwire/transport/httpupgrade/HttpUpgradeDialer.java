@@ -74,6 +74,9 @@ final class HttpUpgradeDialer implements TunnelDialer {
                 ch.pipeline().addLast(HttpUpgradeProtocol.CODEC, new HttpClientCodec());
                 ch.pipeline().addLast(HttpUpgradeProtocol.HANDSHAKE,
                         new HttpUpgradeClientHandshakeHandler(options, host, firstPayload, init, promise));
+                // ClientStack hands the channel over with autoRead off (so that nothing is read before the
+                // handlers are in place); without this the 101 is never read
+                ch.config().setAutoRead(true);
             });
         });
         return promise;
