@@ -85,6 +85,10 @@ class InteropMatrixIT {
     @TestFactory
     @DisplayName("interop")
     Stream<DynamicTest> matrix() throws Exception {
+        // logs and work files of an earlier run would be mistaken for this run's
+        for (String sub : List.of("logs", "work")) {
+            deleteTree(reportDir().resolve(sub));
+        }
         List<CellDef> defs = Matrix.cells();
         String only = System.getProperty("interop.cells", "");
         if (!only.isBlank()) {
@@ -395,6 +399,17 @@ class InteropMatrixIT {
         return i < 0 ? s : s.substring(0, i) + " ...";
     }
 
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     private static String abbreviate(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max) + "...";
     }
@@ -413,9 +428,11 @@ class InteropMatrixIT {
                         StandardCharsets.UTF_8);
             }
             for (Role role : ROLES.values()) {
+                String peerDir = runtime instanceof DockerPeerRuntime ? DockerPeerRuntime.DIR
+                        : dir.resolve("work").resolve(role.name).toAbsolutePath().toString();
                 for (Map.Entry<String, String> f : role.configFiles().entrySet()) {
-                    Files.writeString(dir.resolve("logs").resolve(role.name + "." + f.getKey()), f.getValue(),
-                            StandardCharsets.UTF_8);
+                    Files.writeString(dir.resolve("logs").resolve(role.name + "." + f.getKey()),
+                            f.getValue().replace(PeerLaunch.DIR, peerDir), StandardCharsets.UTF_8);
                 }
             }
             List<CellResult> results = RUNS.stream().map(r -> {
