@@ -130,6 +130,7 @@ interface OurSide {
                 .channel(env.runtime().socketChannelType())
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInboundHandlerAdapter())
                 .connect(env.echo());
         cf.addListener(f -> {
