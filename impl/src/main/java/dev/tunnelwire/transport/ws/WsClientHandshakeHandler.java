@@ -155,9 +155,10 @@ final class WsClientHandshakeHandler extends ChannelInboundHandlerAdapter {
         done = true;
         Channel ch = ctx.channel();
         ChannelPipeline p = ctx.pipeline();
-        p.addAfter(WsProtocol.HTTP_DECODER, WsProtocol.FRAME_DECODER,
+        // The encoder goes in front of the decoder: the decoder writes its own close frames on protocol violations.
+        p.addAfter(WsProtocol.HTTP_DECODER, WsProtocol.FRAME_ENCODER, new WebSocket13FrameEncoder(true));
+        p.addAfter(WsProtocol.FRAME_ENCODER, WsProtocol.FRAME_DECODER,
                 new WebSocket13FrameDecoder(WsProtocol.decoderConfig(options, false)));
-        p.addAfter(WsProtocol.FRAME_DECODER, WsProtocol.FRAME_ENCODER, new WebSocket13FrameEncoder(true));
         p.replace(this, WsProtocol.ADAPTER, new WsStreamAdapter(options));
         p.remove(WsProtocol.HTTP_ENCODER);
         ByteBuf first = rest;

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequestEncoder;
@@ -157,7 +156,7 @@ final class WsDialer implements TunnelDialer {
             switch (o.earlyData()) {
                 case PATH -> uri = uri + earlyData;
                 case HEADER -> edHeader = o.earlyDataHeader();
-                case XRAY -> edHeader = HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL.toString();
+                case XRAY -> edHeader = WsProtocol.H_PROTOCOL;
                 default -> throw new IllegalStateException("early data without a mode");
             }
         }
@@ -166,16 +165,16 @@ final class WsDialer implements TunnelDialer {
         HttpHeaders h = req.headers();
         byte[] key = new byte[16];
         ThreadLocalRandom.current().nextBytes(key);
-        h.add(HttpHeaderNames.HOST, o.requestHost(authority))
-                .add(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
-                .add(HttpHeaderNames.CONNECTION, "Upgrade")
-                .add(HttpHeaderNames.SEC_WEBSOCKET_KEY, Base64.getEncoder().encodeToString(key))
-                .add(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WsProtocol.VERSION);
+        h.add(WsProtocol.H_HOST, o.requestHost(authority))
+                .add(WsProtocol.H_UPGRADE, "websocket")
+                .add(WsProtocol.H_CONNECTION, "Upgrade")
+                .add(WsProtocol.H_KEY, Base64.getEncoder().encodeToString(key))
+                .add(WsProtocol.H_VERSION, WsProtocol.VERSION);
         if (edHeader != null) {
             h.add(edHeader, earlyData);
         }
         if (!o.userAgent().isEmpty() && !hasHeader(o.headers(), "user-agent")) {
-            h.add(HttpHeaderNames.USER_AGENT, o.userAgent());
+            h.add(WsProtocol.H_USER_AGENT, o.userAgent());
         }
         for (Map.Entry<String, String> e : o.headers().entrySet()) {
             String name = e.getKey().toLowerCase(Locale.ROOT);

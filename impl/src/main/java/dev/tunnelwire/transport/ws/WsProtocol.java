@@ -28,6 +28,16 @@ final class WsProtocol {
     /** The normal-closure status code sent when a tunnel is closed locally. */
     static final int NORMAL_CLOSURE = 1000;
 
+    // Header names as Go (and so every peer) writes them; Netty's HttpHeaderNames are lower case.
+    static final String H_HOST = "Host";
+    static final String H_UPGRADE = "Upgrade";
+    static final String H_CONNECTION = "Connection";
+    static final String H_KEY = "Sec-WebSocket-Key";
+    static final String H_VERSION = "Sec-WebSocket-Version";
+    static final String H_ACCEPT = "Sec-WebSocket-Accept";
+    static final String H_PROTOCOL = "Sec-WebSocket-Protocol";
+    static final String H_USER_AGENT = "User-Agent";
+
     static final String HTTP_DECODER = "tw-ws-http-decoder";
     static final String HTTP_ENCODER = "tw-ws-http-encoder";
     static final String HANDSHAKE = "tw-ws-handshake";

@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -228,12 +227,12 @@ final class WsServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         Channel ch = ctx.channel();
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS,
                 Unpooled.EMPTY_BUFFER);
-        res.headers().add(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
-                .add(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-                .add(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT,
+        res.headers().add(WsProtocol.H_UPGRADE, "websocket")
+                .add(WsProtocol.H_CONNECTION, "Upgrade")
+                .add(WsProtocol.H_ACCEPT,
                         WsProtocol.acceptKey(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY)));
         if (d.echoProtocol != null) {
-            res.headers().add(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, d.echoProtocol);
+            res.headers().add(WsProtocol.H_PROTOCOL, d.echoProtocol);
         }
         for (Map.Entry<String, String> e : options.headers().entrySet()) {
             res.headers().add(e.getKey(), e.getValue());
@@ -241,9 +240,10 @@ final class WsServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(res);
 
         ChannelPipeline p = ctx.pipeline();
-        p.addAfter(WsProtocol.HTTP_DECODER, WsProtocol.FRAME_DECODER,
+        // The encoder goes in front of the decoder: the decoder writes its own close frames on protocol violations.
+        p.addAfter(WsProtocol.HTTP_DECODER, WsProtocol.FRAME_ENCODER, new WebSocket13FrameEncoder(false));
+        p.addAfter(WsProtocol.FRAME_ENCODER, WsProtocol.FRAME_DECODER,
                 new WebSocket13FrameDecoder(WsProtocol.decoderConfig(options, true)));
-        p.addAfter(WsProtocol.FRAME_DECODER, WsProtocol.FRAME_ENCODER, new WebSocket13FrameEncoder(false));
         p.replace(this, WsProtocol.ADAPTER, new WsStreamAdapter(options));
         p.remove(WsProtocol.HTTP_ENCODER);
 
@@ -278,14 +278,14 @@ final class WsServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         byte[] body = (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        res.headers().set("Content-Type", "text/plain; charset=utf-8")
+                .set("Content-Length", body.length)
+                .set(WsProtocol.H_CONNECTION, "close");
         if (status.equals(HttpResponseStatus.UPGRADE_REQUIRED)) {
-            res.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WsProtocol.VERSION);
+            res.headers().set(WsProtocol.H_VERSION, WsProtocol.VERSION);
         }
         if (status.equals(HttpResponseStatus.METHOD_NOT_ALLOWED)) {
-            res.headers().set(HttpHeaderNames.ALLOW, "GET");
+            res.headers().set("Allow", "GET");
         }
         ctx.channel().config().setAutoRead(false);
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);

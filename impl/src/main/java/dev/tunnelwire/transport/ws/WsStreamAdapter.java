@@ -17,6 +17,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,10 +40,16 @@ import java.util.concurrent.TimeUnit;
  * closes TCP without waiting for the peer's reply (as sing-box and Xray do); if the close frame cannot be written
  * within {@value WsProtocol#CLOSE_FLUSH_TIMEOUT_MILLIS} ms (a peer that does not read), TCP is closed anyway.
  *
+ * <p>A protocol violation (bad framing, a frame over {@link WsOptions#maxFramePayload()}) is answered by the frame
+ * decoder with close 1002 or 1009 and the connection closed; the exception is logged at debug level and not passed
+ * to the application, which sees the tunnel close.
+ *
  * <p><b>Buffers.</b> Frames read are consumed: their content is passed on (ownership with it) or released. Buffers
  * written are owned by this handler and passed to the frame encoder inside frames.
  */
 final class WsStreamAdapter extends ChannelDuplexHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(WsStreamAdapter.class);
 
     private final WsOptions.TextFrames textFrames;
     private final int fragmentSize;
@@ -171,8 +180,10 @@ final class WsStreamAdapter extends ChannelDuplexHandler {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof CorruptedWebSocketFrameException) {
-            // The frame decoder has sent its own close (1002/1009) and is closing the connection.
+            // The frame decoder has sent its own close (1002 or 1009) and is closing the connection: handled here.
             closeSent = true;
+            log.debug("WebSocket protocol violation on {}: {}", ctx.channel(), cause.getMessage());
+            return;
         }
         ctx.fireExceptionCaught(cause);
     }
