@@ -54,8 +54,8 @@ public final class WsTransportProvider implements TransportProvider {
         }
         Params p = new Params(WsOptions.SCHEME, rest);
         WsOptions.Builder b = WsOptions.builder()
-                .path(p.string("path", "ws.path"))
-                .host(p.string("host", "ws.host"))
+                .path(alias(p, "path", "ws.path"))
+                .host(alias(p, "host", "ws.host"))
                 .headers(headers)
                 .userAgent(p.string("userAgent"))
                 .earlyDataHeader(p.string("earlyDataHeader"))
@@ -63,7 +63,7 @@ public final class WsTransportProvider implements TransportProvider {
                 .fragmentSize(p.integer("fragmentSize", 0))
                 .handshakeTimeout(p.duration("handshakeTimeout", null))
                 .trustXForwardedFor(p.bool("trustXForwardedFor", false));
-        String ed = p.string("maxEarlyData", "ed");
+        String ed = alias(p, "maxEarlyData", "ed");
         int maxEarlyData;
         try {
             maxEarlyData = ed == null ? 0 : Integer.parseInt(ed.trim());
@@ -86,6 +86,11 @@ public final class WsTransportProvider implements TransportProvider {
         }
         p.requireAllUsed();
         return b.build();
+    }
+
+    /** The first present key among the aliases ({@code Params.string(String, String)} is name-and-default). */
+    private static String alias(Params p, String... names) {
+        return p.string(names);
     }
 
     private static <E extends Enum<E>> E enumValue(Class<E> type, String name, String value) {
