@@ -53,6 +53,8 @@ import java.util.Objects;
  *         <li>anything else is a wrong path (404). A remainder containing {@code /}, {@code +} or {@code ?} is
  *             never early data in this mode.</li>
  *       </ol>
+ *       With the default path {@code /}, rule 2 takes every one-segment path of base64url characters as early
+ *       data; configure a path (every peer config does) to get a 404 for other paths.
  *       A real subprotocol name that happens to be valid base64 (e.g. {@code chat}) is taken as early data, exactly as
  *       Xray does; tunnels have no subprotocols.</li>
  *   <li>{@link EarlyData#PATH}: as a sing-box path-mode server: the raw request URI must start with the path and the
