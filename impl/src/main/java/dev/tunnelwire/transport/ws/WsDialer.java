@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -93,10 +92,6 @@ final class WsDialer implements TunnelDialer {
         } catch (Throwable t) {
             ReferenceCountUtil.safeRelease(split.rest());
             throw t;
-        }
-        SslHandler ssl = ch.pipeline().get(SslHandler.class);
-        if (ssl != null) {
-            ssl.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
         }
         ChannelPipeline p = ch.pipeline();
         p.addLast(WsProtocol.HTTP_DECODER, new HttpResponseDecoder());

@@ -283,7 +283,10 @@ class WsPeerCheck {
                 o);
         closeables.add(d);
         return d.open(first == null ? null : Unpooled.wrappedBuffer(first),
-                (ch, info) -> ch.pipeline().addLast(sink)).get(10, TimeUnit.SECONDS);
+                (ch, info) -> {
+                    seen.add("peer 101 to our client for " + info.path() + ": " + info.headers().entries());
+                    ch.pipeline().addLast(sink);
+                }).get(10, TimeUnit.SECONDS);
     }
 
     private void roundTrip(WsOptions o, int port, TlsClientOptions tls, byte[] header, int size, int replyPrefix)
