@@ -124,7 +124,7 @@ final class WsClientHandshakeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** What is wrong with the response, or {@code null}. Package-private for tests. */
+    /** What is wrong with the response, or {@code null}. */
     String check(HttpResponse res) {
         if (!HttpResponseStatus.SWITCHING_PROTOCOLS.equals(res.status())) {
             return "WebSocket upgrade refused: HTTP " + res.status();

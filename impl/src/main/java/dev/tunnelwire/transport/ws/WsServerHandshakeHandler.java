@@ -132,7 +132,7 @@ final class WsServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Validates {@code req} by the rules documented on {@link WsOptions}. Package-private for tests. */
+    /** Validates {@code req} by the rules documented on {@link WsOptions}, in the order documented there. */
     Decision decide(HttpRequest req) {
         HttpHeaders h = req.headers();
         String hostHeader = h.get(HttpHeaderNames.HOST);
