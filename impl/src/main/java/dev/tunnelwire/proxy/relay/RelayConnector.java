@@ -72,6 +72,7 @@ public final class RelayConnector implements Connector {
         private final Promise<Void> ready;
         private final boolean nodelay;
         private ByteBuf held;
+        private boolean failed;
 
         ResponseDecoder(Promise<Void> ready, boolean nodelay, ByteBuf held) {
             this.ready = ready;
@@ -81,6 +82,10 @@ public final class RelayConnector implements Connector {
 
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+            if (failed) {
+                in.skipBytes(in.readableBytes());
+                return;
+            }
             if (in.readableBytes() < RelayProtocol.HEADER_LENGTH) {
                 return;
             }
@@ -92,6 +97,7 @@ public final class RelayConnector implements Connector {
             int version = in.getUnsignedByte(start);
             int status = in.getUnsignedByte(start + 1);
             in.skipBytes(RelayProtocol.HEADER_LENGTH + len);
+            failed = version != RelayProtocol.VERSION || status != RelayProtocol.STATUS_OK;
             if (version != RelayProtocol.VERSION) {
                 throw new ProxyException(RelayHandler.PROTOCOL, -1, "bad response version " + version);
             }
@@ -122,6 +128,9 @@ public final class RelayConnector implements Connector {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof ProxyException) {
+                cause = cause.getCause();
+            }
             if (!ready.tryFailure(cause)) {
                 ctx.fireExceptionCaught(cause);
             }

@@ -36,13 +36,16 @@ import java.util.Objects;
 /**
  * The SOCKS5 server (RFC 1928/1929) on Netty's codec-socks: "no authentication" or username/password, CONNECT to
  * IPv4, IPv6 and domain destinations. The success reply is {@code 05 00 00 01 00 00 00 00 00 00}, as gost sends it.
- * Failures: no acceptable method {@code FF} (then close), bad credentials auth status {@code 01} (then close),
+ * Failures: no acceptable method {@code FF} (then close), bad credentials auth status {@code 01} (then close, as gost),
  * BIND and UDP ASSOCIATE {@code 07} command not supported, destination refused {@code 05}, unknown host {@code 04},
  * other connect failures {@code 03} network unreachable (gost's choice).
  */
 public final class Socks5Handler implements Handler {
 
     public static final String PROTOCOL = "socks5";
+
+    /** RFC 1929 failure status as gost sends it ({@code 01}; Netty's constant is {@code FF}). */
+    static final Socks5PasswordAuthStatus AUTH_FAILURE = Socks5PasswordAuthStatus.valueOf((byte) 1);
 
     private final Socks5HandlerOptions options;
 
@@ -129,7 +132,7 @@ public final class Socks5Handler implements Handler {
             if (!options.authenticator().authenticate(req.username(), req.password())) {
                 ServerSession.warn(hc, ctx.channel(), PROTOCOL, "authentication failed for " + req.username(),
                         null);
-                close(ctx, new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.FAILURE));
+                close(ctx, new DefaultSocks5PasswordAuthResponse(AUTH_FAILURE));
                 return;
             }
             ctx.pipeline().replace("tw-socks5-decoder", "tw-socks5-decoder", new Socks5CommandRequestDecoder());

@@ -53,13 +53,21 @@ public final class VlessConnector implements Connector {
 
     /** Strips {@code 00 | addons-len | addons}, then steps aside. */
     static final class ResponseDecoder extends ByteToMessageDecoder {
+        private boolean failed;
+
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+            if (failed) {
+                in.skipBytes(in.readableBytes());
+                return;
+            }
             if (in.readableBytes() < 2) {
                 return;
             }
             int version = in.getUnsignedByte(in.readerIndex());
             if (version != Vless.VERSION) {
+                failed = true;
+                in.skipBytes(in.readableBytes());
                 throw new ProxyException(VlessHandler.PROTOCOL, -1, "unknown response version " + version);
             }
             int addons = in.getUnsignedByte(in.readerIndex() + 1);
