@@ -13,19 +13,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.http.HttpRequestEncoder;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Objects;
@@ -36,8 +31,9 @@ import java.util.Objects;
  * <p><b>CONNECT</b> {@code host:port} (port 80 when missing, as gost): on success the literal
  * {@code HTTP/1.1 200 Connection established\r\nProxy-Agent: <agent>\r\n\r\n}, flushed on its own, then raw bytes;
  * bytes the client pipelined after the request are kept. <b>Absolute-URI requests</b> ({@code GET http://host/p})
- * are forwarded in origin form with {@code Proxy-*} headers removed and {@code Connection: close}; the upstream
- * response is relayed as it comes and the connection closes after it (one request per connection).
+ * are forwarded in origin form with {@code Proxy-*} headers removed, one upstream connection per request, the client
+ * connection kept alive between requests (see {@link PlainForwarder}); the handshake timeout covers the first request
+ * only.
  *
  * <p>Errors (all followed by a close), byte-compatible with gost 3.2.6:
  * <pre>
@@ -117,7 +113,7 @@ public final class HttpHandler implements Handler {
         private final HttpHandlerOptions options;
         private final HandlerContext hc;
         private final ScheduledFuture<?> timeout;
-        private PlainProxy plain;
+        private PlainForwarder plain;
         private boolean done;
 
         ServerHandler(HttpHandlerOptions options, HandlerContext hc, ScheduledFuture<?> timeout) {
@@ -128,8 +124,8 @@ public final class HttpHandler implements Handler {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (plain != null) {
-                plain.read(ctx, (HttpObject) msg);
+            if (plain != null && !(msg instanceof HttpRequest)) {
+                plain.read(msg, null);
                 return;
             }
             if (done || !(msg instanceof HttpRequest req)) {
@@ -138,6 +134,10 @@ public final class HttpHandler implements Handler {
             }
             timeout.cancel(false);
             try {
+                if (plain != null && HttpMethod.CONNECT.equals(req.method())) {
+                    reject(ctx, badRequest(), "CONNECT after proxied requests on the same connection");
+                    return;
+                }
                 if (!req.decoderResult().isSuccess()) {
                     reject(ctx, badRequest(), "malformed request: " + req.decoderResult().cause());
                     return;
@@ -214,19 +214,40 @@ public final class HttpHandler implements Handler {
             req.headers().remove("Gost-Target");
             req.headers().remove("X-Gost-Target");
             req.headers().remove(HttpHeaderNames.KEEP_ALIVE);
-            req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             if (!req.headers().contains(HttpHeaderNames.HOST)) {
                 req.headers().set(HttpHeaderNames.HOST, uri.getRawAuthority());
             }
-            plain = new PlainProxy(dst);
-            plain.start(ctx, ReferenceCountUtil.retain(req));
+            if (plain == null) {
+                plain = new PlainForwarder(hc, options, ctx);
+            }
+            plain.read(ReferenceCountUtil.retain(req), dst);
         }
 
         private void reject(ChannelHandlerContext ctx, String response, String why) {
             done = true;
+            if (plain != null) {
+                plain.inboundClosed();
+                ctx.pipeline().remove(PlainForwarder.ENCODER);
+            }
             ServerSession.warn(hc, ctx.channel(), PROTOCOL, why, null);
             ctx.channel().config().setAutoRead(false);
             ctx.writeAndFlush(ascii(response)).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (plain != null) {
+                plain.readComplete();
+            }
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (plain != null) {
+                plain.inboundWritable();
+            }
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override
@@ -242,97 +263,6 @@ public final class HttpHandler implements Handler {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ServerSession.warn(hc, ctx.channel(), PROTOCOL, "request failed", cause);
             ctx.close();
-        }
-
-        /** One absolute-URI request: queued until the upstream is connected, then forwarded and relayed. */
-        private final class PlainProxy {
-            private final Destination dst;
-            private final ArrayDeque<HttpObject> queue = new ArrayDeque<>();
-            private Channel outbound;
-            private boolean last;
-            private boolean closed;
-
-            PlainProxy(Destination dst) {
-                this.dst = dst;
-            }
-
-            void start(ChannelHandlerContext ctx, HttpRequest req) {
-                queue.add(req);
-                ctx.channel().config().setAutoRead(false);
-                Future<Channel> f = hc.outbound().connect(dst, null);
-                f.addListener(x -> ctx.executor().execute(() -> connected(ctx, f)));
-            }
-
-            void read(ChannelHandlerContext ctx, HttpObject msg) {
-                if (last) {
-                    ReferenceCountUtil.release(msg);
-                    return;
-                }
-                if (outbound == null) {
-                    queue.add(msg);
-                } else {
-                    outbound.write(msg);
-                }
-                if (msg instanceof LastHttpContent) {
-                    last = true;
-                    if (outbound != null) {
-                        finish(ctx);
-                    }
-                }
-            }
-
-            private void connected(ChannelHandlerContext ctx, Future<Channel> f) {
-                if (!f.isSuccess()) {
-                    releaseQueue();
-                    ServerSession.warn(hc, ctx.channel(), PROTOCOL, "cannot connect to " + dst, f.cause());
-                    if (ctx.channel().isActive()) {
-                        reject(ctx, serviceUnavailable(options), "upstream unavailable");
-                    }
-                    return;
-                }
-                Channel ch = f.getNow();
-                if (closed) {
-                    releaseQueue();
-                    ch.close();
-                    return;
-                }
-                outbound = ch;
-                ch.pipeline().addLast("tw-http-encoder", new HttpRequestEncoder());
-                HttpObject m;
-                while ((m = queue.poll()) != null) {
-                    ch.write(m);
-                }
-                if (last) {
-                    finish(ctx);
-                } else {
-                    ch.flush();
-                    ctx.channel().config().setAutoRead(true);
-                    ctx.read();
-                }
-            }
-
-            private void finish(ChannelHandlerContext ctx) {
-                outbound.flush();
-                outbound.pipeline().remove("tw-http-encoder");
-                ctx.pipeline().remove(ServerHandler.this);
-                ctx.pipeline().remove("tw-http-decoder");
-                ServerSession.join(ctx.channel(), outbound);
-            }
-
-            void inboundClosed() {
-                closed = true;
-                releaseQueue();
-                if (outbound != null) {
-                    outbound.close();
-                }
-            }
-
-            private void releaseQueue() {
-                HttpObject m;
-                while ((m = queue.poll()) != null) {
-                    ReferenceCountUtil.release(m);
-                }
-            }
         }
     }
 }

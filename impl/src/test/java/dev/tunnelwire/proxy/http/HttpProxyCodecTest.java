@@ -103,7 +103,7 @@ class HttpProxyCodecTest {
     }
 
     @Test
-    void absoluteUriRequestIsForwardedInOriginForm() {
+    void absoluteUriRequestsAreForwardedInOriginFormOnAKeptAliveConnection() {
         FakeOutbound out = new FakeOutbound();
         EmbeddedChannel in = new EmbeddedChannel();
         new HttpHandler(HttpHandlerOptions.defaults()).init(in, FakeOutbound.context(out));
@@ -111,14 +111,31 @@ class HttpProxyCodecTest {
                 + "Proxy-Connection: keep-alive\r\nContent-Length: 3\r\n\r\nabc"));
         in.runPendingTasks();
         assertEquals(Destination.of("example.com", 8080), out.destination);
-        String forwarded = str(drainOutbound(out.channel));
+        EmbeddedChannel first = out.channel;
+        String forwarded = str(drainOutbound(first));
         assertTrue(forwarded.startsWith("POST /a/b?c=d HTTP/1.1\r\n"), forwarded);
-        assertTrue(forwarded.contains("connection: close\r\n") || forwarded.contains("Connection: close\r\n"));
+        assertTrue(forwarded.contains("Connection: close\r\n"), forwarded);
         assertFalse(forwarded.toLowerCase().contains("proxy-connection"), forwarded);
         assertTrue(forwarded.endsWith("\r\n\r\nabc"), forwarded);
-        out.channel.writeInbound(ascii("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhi"));
-        assertEquals("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhi", str(drainOutbound(in)));
+        first.writeInbound(ascii("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi"));
+        in.runPendingTasks();
+        assertEquals("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi",
+                str(drainOutbound(in)).replace("Content-Length", "content-length"));
+        assertFalse(first.isActive(), "one upstream connection per request");
+        assertTrue(in.isActive(), "client connection kept alive");
+
+        in.writeInbound(ascii("GET http://other.example/ HTTP/1.1\r\nHost: other.example\r\n\r\n"));
+        in.runPendingTasks();
+        assertEquals(Destination.of("other.example", 80), out.destination);
+        assertTrue(str(drainOutbound(out.channel)).startsWith("GET / HTTP/1.1\r\n"));
+        out.channel.writeInbound(ascii("HTTP/1.1 200 OK\r\n\r\nuntil-close"));
+        out.channel.close();
+        in.runPendingTasks();
+        String r = str(drainOutbound(in));
+        assertTrue(r.startsWith("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil-close"), r);
+        assertFalse(in.isActive(), "close-delimited response closes the client connection");
         in.finishAndReleaseAll();
+        first.finishAndReleaseAll();
         out.channel.finishAndReleaseAll();
     }
 
