@@ -15,10 +15,18 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Promise;
 
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How a handler reaches its destinations: directly over TCP (no hops) or through a list of proxies, each a transport
@@ -30,13 +38,17 @@ import java.util.List;
  * first packet the protocols allow (for a single hop over WebSocket: in the early data). Intermediate hops carry
  * only their successor's transport handshake.
  *
- * <p>Without hops, connects with TCP ({@code TCP_NODELAY}, half-close) through the runtime; a domain name is
- * resolved when connecting. Thread-safe.
+ * <p>Without hops, connects with TCP ({@code TCP_NODELAY}, half-close, connect timeout
+ * {@value #DEFAULT_CONNECT_TIMEOUT_SECONDS} s) through the runtime; a domain name is resolved with the JDK resolver
+ * on a small daemon pool, never on an event loop. Thread-safe.
  */
 public final class Chain implements Outbound, AutoCloseable {
 
     /** Default TCP connect timeout of direct connections, in seconds. */
     public static final long DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
+
+    /** Resolves domain names for direct connections (daemon threads, at most 8, idle ones end after 30 s). */
+    private static final ThreadPoolExecutor RESOLVER = resolver();
 
     private final TunnelRuntime runtime;
     private final List<Hop> hops;
@@ -79,6 +91,27 @@ public final class Chain implements Outbound, AutoCloseable {
     }
 
     private void direct(Destination destination, ByteBuf firstPayload, Promise<Channel> result) {
+        if (destination.isIp()) {
+            direct(destination.toSocketAddress(), firstPayload, result);
+            return;
+        }
+        // JDK name resolution blocks: keep it off the event loops
+        CompletableFuture.supplyAsync(() -> new InetSocketAddress(destination.host(), destination.port()), RESOLVER)
+                .whenComplete((address, error) -> {
+                    if (error == null && address.isUnresolved()) {
+                        error = new UnknownHostException(destination.host());
+                    }
+                    if (error != null) {
+                        ReferenceCountUtil.safeRelease(firstPayload);
+                        result.tryFailure(error instanceof CompletionException && error.getCause() != null
+                                ? error.getCause() : error);
+                    } else {
+                        direct(address, firstPayload, result);
+                    }
+                });
+    }
+
+    private void direct(InetSocketAddress address, ByteBuf firstPayload, Promise<Channel> result) {
         Bootstrap b = new Bootstrap()
                 .group(runtime.group())
                 .channel(runtime.socketChannelType())
@@ -92,7 +125,7 @@ public final class Chain implements Outbound, AutoCloseable {
                         ch.pipeline().addLast(HOLD, new HoldInbound());
                     }
                 });
-        ChannelFuture cf = b.connect(destination.toSocketAddress());
+        ChannelFuture cf = b.connect(address);
         cf.addListener(f -> {
             if (!f.isSuccess()) {
                 ReferenceCountUtil.safeRelease(firstPayload);
@@ -159,6 +192,13 @@ public final class Chain implements Outbound, AutoCloseable {
                 }
             });
         });
+    }
+
+    private static ThreadPoolExecutor resolver() {
+        ThreadPoolExecutor e = new ThreadPoolExecutor(8, 8, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory("tunnelwire-resolver", true));
+        e.allowCoreThreadTimeOut(true);
+        return e;
     }
 
     /** Closes the hops' dialers. */
