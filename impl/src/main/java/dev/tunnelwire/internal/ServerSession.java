@@ -75,7 +75,19 @@ public final class ServerSession {
     public static void connect(ChannelHandlerContext ctx, HandlerContext hc, String protocol, Destination destination,
                                boolean clientSpeaksFirst, Replies replies) {
         ctx.pipeline().addAfter(ctx.name(), "tw-dial",
-                new Dialing(hc, protocol, destination, clientSpeaksFirst, replies));
+                new Dialing(hc, protocol, destination, clientSpeaksFirst, false, replies));
+    }
+
+    /**
+     * Like {@link #connect}, but answers success at once, before connecting (as Xray's and sing-box's SOCKS and HTTP
+     * inbounds do): the client's first bytes, waited for up to {@link HandlerContext#firstPayloadWait()}, then travel
+     * with the outbound request (WebSocket early data, VLESS/relay header). A failed connect can then only close the
+     * connection.
+     */
+    public static void connectAfterReply(ChannelHandlerContext ctx, HandlerContext hc, String protocol,
+                                         Destination destination, Replies replies) {
+        ctx.pipeline().addAfter(ctx.name(), "tw-dial",
+                new Dialing(hc, protocol, destination, true, true, replies));
     }
 
     /**
@@ -102,6 +114,7 @@ public final class ServerSession {
         private final String protocol;
         private final Destination destination;
         private final boolean clientSpeaksFirst;
+        private final boolean replyFirst;
         private final Replies replies;
         private CompositeByteBuf pending;
         private ScheduledFuture<?> waitTimer;
@@ -109,11 +122,12 @@ public final class ServerSession {
         private boolean inputShutdown;
 
         Dialing(HandlerContext hc, String protocol, Destination destination, boolean clientSpeaksFirst,
-                Replies replies) {
+                boolean replyFirst, Replies replies) {
             this.hc = hc;
             this.protocol = protocol;
             this.destination = destination;
             this.clientSpeaksFirst = clientSpeaksFirst;
+            this.replyFirst = replyFirst;
             this.replies = replies;
         }
 
@@ -128,6 +142,9 @@ public final class ServerSession {
         private void decide(ChannelHandlerContext ctx) {
             if (ctx.isRemoved() || dialing) {
                 return;
+            }
+            if (replyFirst) {
+                replies.connected(ctx.channel());
             }
             long wait = hc.firstPayloadWait().toMillis();
             if (clientSpeaksFirst && !pending.isReadable() && wait > 0 && !inputShutdown) {
@@ -209,7 +226,9 @@ public final class ServerSession {
                 if (!ctx.isRemoved()) {
                     ctx.pipeline().remove(this);
                 }
-                if (inbound.isActive()) {
+                if (replyFirst) {
+                    inbound.close();
+                } else if (inbound.isActive()) {
                     replies.failed(inbound, f.cause());
                 }
                 return;
@@ -219,7 +238,9 @@ public final class ServerSession {
                 outbound.close();
                 return;
             }
-            replies.connected(inbound);
+            if (!replyFirst) {
+                replies.connected(inbound);
+            }
             if (pending.isReadable()) {
                 outbound.write(pending);
             } else {

@@ -169,7 +169,7 @@ public final class HttpHandler implements Handler {
                 return;
             }
             done = true;
-            ServerSession.connect(ctx, hc, PROTOCOL, dst, false, new ServerSession.Replies() {
+            ServerSession.Replies replies = new ServerSession.Replies() {
                 @Override
                 public void connected(Channel inbound) {
                     inbound.writeAndFlush(ascii(established(options)));
@@ -179,7 +179,12 @@ public final class HttpHandler implements Handler {
                 public void failed(Channel inbound, Throwable cause) {
                     inbound.writeAndFlush(ascii(serviceUnavailable(options))).addListener(ChannelFutureListener.CLOSE);
                 }
-            });
+            };
+            if (options.earlyReply()) {
+                ServerSession.connectAfterReply(ctx, hc, PROTOCOL, dst, replies);
+            } else {
+                ServerSession.connect(ctx, hc, PROTOCOL, dst, false, replies);
+            }
             ctx.pipeline().remove(this);
             ctx.pipeline().remove("tw-http-decoder");
         }

@@ -11,8 +11,12 @@ import java.util.Objects;
  * @param realm         realm in {@code Proxy-Authenticate} (default {@value #DEFAULT_REALM}; gost uses {@code gost})
  * @param proxyAgent    {@code Proxy-Agent} value on the 200, 403 and 503 responses (default
  *                      {@value #DEFAULT_PROXY_AGENT}; gost sends {@code gost/3.0})
+ * @param earlyReply    answer CONNECT with 200 before connecting (default {@value #DEFAULT_EARLY_REPLY}: after
+ *                      connecting, 503 on failure, as gost); see {@code Socks5HandlerOptions#earlyReply}
  */
-public record HttpHandlerOptions(Authenticator authenticator, String realm, String proxyAgent) {
+public record HttpHandlerOptions(Authenticator authenticator, String realm, String proxyAgent, boolean earlyReply) {
+
+    public static final boolean DEFAULT_EARLY_REPLY = false;
 
     public static final String DEFAULT_REALM = "tunnelwire";
     public static final String DEFAULT_PROXY_AGENT = "tunnelwire";
@@ -27,7 +31,7 @@ public record HttpHandlerOptions(Authenticator authenticator, String realm, Stri
     }
 
     public static HttpHandlerOptions defaults() {
-        return new HttpHandlerOptions(null, null, null);
+        return new HttpHandlerOptions(null, null, null, DEFAULT_EARLY_REPLY);
     }
 
     public static Builder builder() {
@@ -35,13 +39,19 @@ public record HttpHandlerOptions(Authenticator authenticator, String realm, Stri
     }
 
     public Builder toBuilder() {
-        return new Builder().authenticator(authenticator).realm(realm).proxyAgent(proxyAgent);
+        return new Builder().authenticator(authenticator).realm(realm).proxyAgent(proxyAgent).earlyReply(earlyReply);
     }
 
     public static final class Builder {
         private Authenticator authenticator;
         private String realm;
         private String proxyAgent;
+        private boolean earlyReply = DEFAULT_EARLY_REPLY;
+
+        public Builder earlyReply(boolean v) {
+            earlyReply = v;
+            return this;
+        }
 
         public Builder authenticator(Authenticator v) {
             authenticator = v;
@@ -59,7 +69,7 @@ public record HttpHandlerOptions(Authenticator authenticator, String realm, Stri
         }
 
         public HttpHandlerOptions build() {
-            return new HttpHandlerOptions(authenticator, realm, proxyAgent);
+            return new HttpHandlerOptions(authenticator, realm, proxyAgent, earlyReply);
         }
     }
 }

@@ -154,7 +154,7 @@ public final class Socks5Handler implements Handler {
                 fail(ctx, "bad destination: " + e.getMessage());
                 return;
             }
-            ServerSession.connect(ctx, hc, PROTOCOL, dst, false, new ServerSession.Replies() {
+            ServerSession.Replies replies = new ServerSession.Replies() {
                 @Override
                 public void connected(Channel inbound) {
                     inbound.writeAndFlush(new DefaultSocks5CommandResponse(Socks5CommandStatus.SUCCESS,
@@ -167,7 +167,12 @@ public final class Socks5Handler implements Handler {
                     inbound.writeAndFlush(new DefaultSocks5CommandResponse(statusFor(cause),
                             Socks5AddressType.IPv4)).addListener(ChannelFutureListener.CLOSE);
                 }
-            });
+            };
+            if (options.earlyReply()) {
+                ServerSession.connectAfterReply(ctx, hc, PROTOCOL, dst, replies);
+            } else {
+                ServerSession.connect(ctx, hc, PROTOCOL, dst, false, replies);
+            }
             ctx.pipeline().remove(this);
             ctx.pipeline().remove("tw-socks5-decoder");
         }
