@@ -191,6 +191,14 @@ public final class ServerSession {
         }
 
         @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (waitTimer != null) {
+                waitTimer.cancel(false);
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
         public void handlerRemoved(ChannelHandlerContext ctx) {
             if (pending != null) {
                 pending.release();
@@ -203,6 +211,9 @@ public final class ServerSession {
                 return;
             }
             dialing = true;
+            if (!ctx.channel().isActive()) {
+                return;
+            }
             ctx.channel().config().setAutoRead(false);
             ByteBuf first = null;
             if (pending.isReadable()) {
