@@ -183,7 +183,7 @@ class ProxyEndToEndTest {
                 Channel ch = f.getNow();
                 CompletableFuture<Integer> got = new CompletableFuture<>();
                 ch.eventLoop().execute(() -> {
-                    ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    var counter = new io.netty.channel.ChannelInboundHandlerAdapter() {
                         int n;
 
                         @Override
@@ -193,14 +193,29 @@ class ProxyEndToEndTest {
                         }
 
                         @Override
+                        public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
+                            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                                got.complete(n); // the server's FIN, seen as a half-close
+                            }
+                        }
+
+                        @Override
+                        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable t) {
+                            ctx.close();
+                        }
+
+                        @Override
                         public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
                             got.complete(n);
                         }
-                    });
+                    };
+                    ch.pipeline().addLast(counter);
                     ch.pipeline().remove(dev.tunnelwire.proxy.Outbound.HOLD);
                     ch.config().setAutoRead(true);
                     if (ch.isActive()) {
                         ch.read();
+                    } else {
+                        got.complete(counter.n); // closed before the handler was added
                     }
                 });
                 assertEquals(0, got.get(5, TimeUnit.SECONDS));
