@@ -69,8 +69,9 @@ public final class ServerSession {
      * handler after {@code ctx}'s handler; the caller removes its own handlers right after this returns.
      *
      * @param clientSpeaksFirst whether the client sends data without waiting for a reply; then, when nothing is
-     *                          buffered yet, the connect waits up to {@link HandlerContext#firstPayloadWait()} for
-     *                          the first bytes so that they travel with the outbound request
+     *                          buffered yet and the outbound {@link Outbound#benefitsFromFirstPayload() benefits},
+     *                          the connect waits up to {@link HandlerContext#firstPayloadWait()} for the first bytes
+     *                          so that they travel with the outbound request
      */
     public static void connect(ChannelHandlerContext ctx, HandlerContext hc, String protocol, Destination destination,
                                boolean clientSpeaksFirst, Replies replies) {
@@ -147,7 +148,8 @@ public final class ServerSession {
                 replies.connected(ctx.channel());
             }
             long wait = hc.firstPayloadWait().toMillis();
-            if (clientSpeaksFirst && !pending.isReadable() && wait > 0 && !inputShutdown) {
+            if (clientSpeaksFirst && !pending.isReadable() && wait > 0 && !inputShutdown
+                    && hc.outbound().benefitsFromFirstPayload()) {
                 waitTimer = ctx.executor().schedule(() -> dial(ctx), wait, TimeUnit.MILLISECONDS);
                 ctx.read();
             } else {

@@ -24,4 +24,13 @@ public interface Outbound {
      * VLESS and relay request headers); ownership passes in every case.
      */
     Future<Channel> connect(Destination destination, ByteBuf firstPayload);
+
+    /**
+     * Whether the first payload can travel with the connection request (a proxy request header, transport early
+     * data), so that handlers should wait briefly for the client's first bytes before connecting. {@code false} for
+     * direct TCP, where waiting would only add latency.
+     */
+    default boolean benefitsFromFirstPayload() {
+        return true;
+    }
 }

@@ -74,6 +74,12 @@ public final class Chain implements Outbound, AutoCloseable {
         return hops;
     }
 
+    /** Only chains with hops: a direct connection has nothing to send the payload with. */
+    @Override
+    public boolean benefitsFromFirstPayload() {
+        return !hops.isEmpty();
+    }
+
     @Override
     public Future<Channel> connect(Destination destination, ByteBuf firstPayload) {
         Promise<Channel> result = runtime.group().next().newPromise();

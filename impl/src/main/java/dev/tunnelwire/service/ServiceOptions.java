@@ -9,9 +9,10 @@ import java.util.Objects;
  * @param handshakeTimeout how long a client may take to send its complete proxy request before the connection is
  *                         closed (default {@value #DEFAULT_HANDSHAKE_TIMEOUT_SECONDS} s, gost's {@code readTimeout})
  * @param firstPayloadWait how long a handler whose client speaks first (forward, relay, VLESS) waits for the
- *                         client's first bytes before connecting outbound, so that they travel with the outbound
- *                         request, e.g. in WebSocket early data (default {@value #DEFAULT_FIRST_PAYLOAD_WAIT_MILLIS}
- *                         ms; zero disables the wait)
+ *                         client's first bytes before connecting through a chain with hops, so that they travel
+ *                         with the outbound request, e.g. in WebSocket early data (default
+ *                         {@value #DEFAULT_FIRST_PAYLOAD_WAIT_MILLIS} ms; zero disables the wait; direct connections
+ *                         never wait)
  */
 public record ServiceOptions(Duration handshakeTimeout, Duration firstPayloadWait) {
 
