@@ -182,13 +182,16 @@ final class Matrix {
             xrayVless(l, "grpc", "vless-tunmulti", tls, grpc("gunsvc", false),
                     vless("grpc", Map.of("serviceName", "gunsvc", "multi", "true")), grpc("gunsvc", true),
                     vless("grpc", Map.of("serviceName", "gunsvc")));
-            // v2fly v2ray 4.34 (optional peer): ws with and without header early data, h2 (peer-singbox.md §8)
+            // v2fly v2ray 4.34 (optional peer): ws with and without early data, h2 (peer-singbox.md §8)
             v2flyVless(l, "ws", "vless", tls, v2Ws("/ws", false), vless("ws", Map.of("path", "/ws")),
                     v2Ws("/ws", false), vless("ws", Map.of("path", "/ws")));
-            v2flyVless(l, "ws", "vless-ed-header", tls, v2Ws("/ws", true),
-                    vless("ws", Map.of("path", "/ws", "maxEarlyData", "2048",
-                            "earlyDataHeader", "Sec-WebSocket-Protocol")),
+            int before = l.size();
+            v2flyVless(l, "ws", "vless-ed-path", tls, v2Ws("/ws", true),
+                    vless("ws", Map.of("path", "/ws", "maxEarlyData", "2048")),
                     v2Ws("/ws", true), vless("ws", Map.of("path", "/ws")));
+            for (int i = before; i < l.size(); i++) {
+                l.set(i, l.get(i).unsupported(V2FLY_434_NO_WS_EARLY_DATA));
+            }
             if (tls) {
                 v2flyVless(l, "http", "vless-h2", true, v2H2("/h"), vless("v2rayhttp", Map.of("path", "/h")),
                         v2H2("/h"), vless("v2rayhttp", Map.of("path", "/h")));
@@ -261,11 +264,11 @@ final class Matrix {
         };
     }
 
-    static Consumer<ObjectNode> v2Ws(String path, boolean edHeader) {
+    static Consumer<ObjectNode> v2Ws(String path, boolean earlyData) {
         return s -> {
             ObjectNode w = s.put("network", "ws").putObject("wsSettings").put("path", path);
-            if (edHeader) {
-                w.put("maxEarlyData", 2048).put("earlyDataHeaderName", "Sec-WebSocket-Protocol");
+            if (earlyData) {
+                w.put("maxEarlyData", 2048);
             }
         };
     }
@@ -274,6 +277,10 @@ final class Matrix {
         return s -> s.put("network", "http").putObject("httpSettings").put("path", path)
                 .putArray("host").add("localhost");
     }
+
+    static final String V2FLY_434_NO_WS_EARLY_DATA = "v2fly 4.34 has no WebSocket early data: its ws hub "
+            + "compares the path exactly (transport/internet/websocket/hub.go:36 at v4.34.0) and its dialer sends none; "
+            + "maxEarlyData arrived in v4.37.0 (v2fly/v2ray-core af641f321). Against 4.34 our path early data gets 404";
 
     static final String XRAY_NO_HTTP = "Xray removed the V2Ray HTTP (h2) transport in v24.12.15 (commit ae62a0fb "
             + "\"Transport: Remove HTTP\"); \"network\": \"http\" is a config error at v26.7.28 "

@@ -30,7 +30,7 @@ final class RecordingProxy implements AutoCloseable {
     /** Bytes recorded per direction and connection. */
     static final int CAPTURE_BYTES = 2048;
     /** Connections recorded per proxy. */
-    static final int CAPTURE_CONNECTIONS = 2;
+    static final int CAPTURE_CONNECTIONS = 16;
 
     private final Channel server;
     private final AtomicReference<InetSocketAddress> target = new AtomicReference<>();
