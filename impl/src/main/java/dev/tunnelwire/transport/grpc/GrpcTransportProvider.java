@@ -45,17 +45,17 @@ public final class GrpcTransportProvider implements TransportProvider {
     public GrpcOptions parse(Map<String, String> params) {
         Params p = new Params(GrpcOptions.SCHEME, params);
         GrpcOptions.Builder b = GrpcOptions.builder();
-        String flavour = p.string("flavour", "flavor");
+        String flavour = p.string(new String[] {"flavour", "flavor"});
         if (flavour != null) {
             b.flavour(flavour(flavour));
         }
         b.serviceName(p.string("serviceName", "grpc.serviceName", "service_name"));
-        b.gostPath(p.string("path", "grpc.path"));
+        b.gostPath(p.string(new String[] {"path", "grpc.path"}));
         boolean multiMode = p.bool("multiMode", false);
         b.multi(p.bool("multi", false) || multiMode);
         b.customPathSyntax(p.bool("customPath", true));
         b.authority(p.string("authority", "grpc.authority", "host", "grpc.host"));
-        b.userAgent(p.string("userAgent", "user_agent"));
+        b.userAgent(p.string(new String[] {"userAgent", "user_agent"}));
         b.scheme(p.string("scheme"));
         b.maxMessagePayload(p.integer("maxMessagePayload", GrpcOptions.DEFAULT_MAX_MESSAGE_PAYLOAD));
         b.maxReceiveMessage(p.integer("maxReceiveMessage", GrpcOptions.DEFAULT_MAX_RECEIVE_MESSAGE));

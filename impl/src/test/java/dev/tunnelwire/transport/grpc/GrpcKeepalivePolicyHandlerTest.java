@@ -1,0 +1,69 @@
+package dev.tunnelwire.transport.grpc;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** grpc-go's ping enforcement: the third too-early PING gets GOAWAY ENHANCE_YOUR_CALM "too_many_pings". */
+class GrpcKeepalivePolicyHandlerTest {
+
+    private static void ping(EmbeddedChannel ch) {
+        ch.writeInbound(new DefaultHttp2PingFrame(1));
+        ReferenceCountUtil.release(ch.readInbound());
+    }
+
+    @Test
+    void tooManyPingsWithoutCallsGetGoAway() {
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new GrpcKeepalivePolicyHandler(TimeUnit.SECONDS.toNanos(30), false));
+        ping(ch);
+        ping(ch);
+        ping(ch);
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isOpen());
+        ping(ch);
+        Http2GoAwayFrame goAway = ch.readOutbound();
+        assertEquals(Http2Error.ENHANCE_YOUR_CALM.code(), goAway.errorCode());
+        assertEquals("too_many_pings", goAway.content().toString(StandardCharsets.US_ASCII));
+        goAway.release();
+        assertFalse(ch.isOpen());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void pingsAtThePermittedIntervalAreFine() {
+        EmbeddedChannel ch = new EmbeddedChannel(new GrpcKeepalivePolicyHandler(0, true));
+        for (int i = 0; i < 10; i++) {
+            ping(ch);
+        }
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isOpen());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void sendingDataResetsTheStrikes() {
+        EmbeddedChannel ch = new EmbeddedChannel(
+                new GrpcKeepalivePolicyHandler(TimeUnit.SECONDS.toNanos(30), true));
+        for (int i = 0; i < 10; i++) {
+            ping(ch);
+            ch.writeOutbound(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {1})));
+            ReferenceCountUtil.release(ch.readOutbound());
+        }
+        assertTrue(ch.isOpen());
+        ch.finishAndReleaseAll();
+    }
+}
