@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * Server keepalive enforcement, as grpc-go's {@code EnforcementPolicy}: a client PING that arrives sooner than
  * {@code minTime} after the previous one (or any PING while no call is open, unless permitted) is a strike; the
  * third strike gets GOAWAY {@code ENHANCE_YOUR_CALM} with debug data {@code too_many_pings} and the connection is
- * closed. Sending DATA or HEADERS resets the count (a busy connection may ping freely). PINGs are acknowledged by the
+ * closed. Sending DATA or HEADERS resets the count (a busy connection may ping freely: grpc-go clients send a
+ * bandwidth-estimation PING after receiving data); a frame counts as sent once it has been written to the
+ * connection, not when it is queued behind flow control. PINGs are acknowledged by the
  * frame codec; this handler only counts them.
  *
  * <p>Sits on the connection pipeline between the frame codec and the multiplexer, so that it sees inbound PINGs and
@@ -54,7 +56,12 @@ final class GrpcKeepalivePolicyHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof Http2DataFrame || msg instanceof Http2HeadersFrame) {
-            resetStrikes = true;
+            // Like grpc-go, which resets when its writer puts the frame on the wire: a frame queued behind flow
+            // control has not been sent yet, and the client's BDP pings follow the data it actually received.
+            ChannelPromise p = promise.unvoid();
+            p.addListener(f -> resetStrikes = true);
+            ctx.write(msg, p);
+            return;
         }
         ctx.write(msg, promise);
     }

@@ -7,6 +7,12 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -64,6 +70,26 @@ class GrpcKeepalivePolicyHandlerTest {
             ReferenceCountUtil.release(ch.readOutbound());
         }
         assertTrue(ch.isOpen());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void dataStillQueuedBehindFlowControlDoesNotResetTheStrikes() {
+        // grpc-go clients ping after data they received; a DATA frame that is queued, not yet written, must not
+        // excuse pings (this held back every grpc-go client in the peer checks before the fix).
+        List<Object> held = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                held.add(msg);
+            }
+        }, new GrpcKeepalivePolicyHandler(TimeUnit.SECONDS.toNanos(30), true));
+        ch.writeOutbound(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {1})));
+        for (int i = 0; i < 4; i++) {
+            ping(ch);
+        }
+        assertTrue(held.stream().anyMatch(m -> m instanceof Http2GoAwayFrame), held.toString());
+        held.forEach(ReferenceCountUtil::release);
         ch.finishAndReleaseAll();
     }
 }
