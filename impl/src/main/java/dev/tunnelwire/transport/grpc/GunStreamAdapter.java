@@ -11,6 +11,8 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
@@ -146,6 +148,22 @@ final class GunStreamAdapter extends ChannelDuplexHandler {
         }
         inputShut = true;
         ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    }
+
+    /**
+     * A RST_STREAM other than NO_ERROR or CANCEL (the ordinary ends of a call) is reported as a
+     * {@link dev.tunnelwire.TunnelException} before Netty closes the stream channel.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2ResetFrame reset && !failed && reset.errorCode() != Http2Error.NO_ERROR.code()
+                && reset.errorCode() != Http2Error.CANCEL.code()) {
+            Http2Error error = Http2Error.valueOf(reset.errorCode());
+            failed = true;
+            ctx.fireExceptionCaught(new dev.tunnelwire.TunnelException("gRPC stream reset by the peer: "
+                    + (error == null ? "error code " + reset.errorCode() : error.name())));
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
