@@ -42,6 +42,7 @@ final class GunServerHandshakeHandler extends ChannelInboundHandlerAdapter {
     private final Map<String, GrpcProtocol.MessageKind> routes;
     private final GrpcOptions options;
     private final TunnelInitializer initializer;
+    private boolean rejected;
 
     GunServerHandshakeHandler(Map<String, GrpcProtocol.MessageKind> routes, GrpcOptions options,
                               TunnelInitializer initializer) {
@@ -52,7 +53,8 @@ final class GunServerHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof Http2HeadersFrame frame)) {
+        if (rejected || !(msg instanceof Http2HeadersFrame frame)) {
+            // Body or trailers of a call being refused.
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -114,7 +116,8 @@ final class GunServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         return "unknown service " + service;
     }
 
-    private static void reject(ChannelHandlerContext ctx, Http2Headers response) {
+    private void reject(ChannelHandlerContext ctx, Http2Headers response) {
+        rejected = true;
         ctx.writeAndFlush(new DefaultHttp2HeadersFrame(response, true)).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -147,6 +147,95 @@ class GrpcPeerCheckTest {
                 port);
     }
 
+    // ------------------------------------------------------------------ our half-close, the server's end
+
+    @Test
+    void ourHalfCloseAndXrayServerEndWithTrailers() throws Exception {
+        try (LoopbackServers sink = LoopbackServers.sink(new CompletableFuture<>())) {
+            xrayServer(false, "gunsvc", sink.port());
+            halfCloseToSink(GrpcOptions.builder().serviceName("gunsvc").build(), false, serverPort, null);
+        }
+    }
+
+    @Test
+    void ourHalfCloseAndSingBoxLiteServerEndWithoutTrailers() throws Exception {
+        try (LoopbackServers sink = LoopbackServers.sink(new CompletableFuture<>())) {
+            singBoxServer("singbox-1.13.2", false);
+            halfCloseToSink(GrpcOptions.builder().serviceName("TunService").build(), false, serverPort,
+                    vlessHeader(sink.port()));
+        }
+    }
+
+    @Test
+    void ourHalfCloseAndSingBoxGrpcServerEnd() throws Exception {
+        try (LoopbackServers sink = LoopbackServers.sink(new CompletableFuture<>())) {
+            singBoxServer("singbox-grpc-1.13.2", true);
+            halfCloseToSink(GrpcOptions.builder().serviceName("TunService").build(), true, serverPort,
+                    vlessHeader(sink.port()));
+        }
+    }
+
+    @Test
+    void ourHalfCloseAndGostServerEnd() throws Exception {
+        try (LoopbackServers sink = LoopbackServers.sink(new CompletableFuture<>())) {
+            int port = freePort();
+            peer("gost-3.2.6", "gost", port, "-L",
+                    "grpc://127.0.0.1:" + port + "/127.0.0.1:" + sink.port() + "?grpcInsecure=true");
+            halfCloseToSink(GrpcOptions.builder().flavour(GrpcOptions.Flavour.GOST).build(), false, port, null);
+        }
+    }
+
+    /**
+     * Sends 100 KB to a sink behind the peer, half-closes, and expects the sink's 8-byte count back followed by a
+     * clean end of the call (trailers with grpc-status 0, or sing-box lite's end without trailers), no error.
+     */
+    private void halfCloseToSink(GrpcOptions options, boolean tls, int port, ByteBuf vless) throws Exception {
+        TunnelDialer d = new GrpcTransportProvider().newDialer(runtime,
+                DialerConfig.of(new InetSocketAddress("127.0.0.1", port), tls ? ApiHarness.clientTls() : null),
+                options);
+        closeables.add(d);
+        ByteBuf collected = Unpooled.buffer();
+        closeables.add(collected::release);
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        Channel t = d.open(vless, (ch, info) -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                collected.writeBytes(b);
+                b.release();
+            }
+
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                    ended.complete(null);
+                }
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ended.completeExceptionally(cause);
+            }
+        })).sync().getNow();
+        byte[] data = Digests.randomBytes(100_000, 21);
+        t.writeAndFlush(Unpooled.wrappedBuffer(data));
+        dev.tunnelwire.Tunnels.shutdownOutput(t);
+        ended.get(15, TimeUnit.SECONDS);
+        int skip = vless == null ? 0 : 2;
+        assertTrue(collected.readableBytes() == skip + 8, "got " + ByteBufUtil.hexDump(collected));
+        assertTrue(collected.getLong(skip) == data.length, "sink count " + collected.getLong(skip));
+        t.close().sync();
+    }
+
+    private static ByteBuf vlessHeader(int targetPort) {
+        ByteBuf header = Unpooled.buffer();
+        header.writeByte(0);
+        UUID u = UUID.fromString(UUID_STR);
+        header.writeLong(u.getMostSignificantBits()).writeLong(u.getLeastSignificantBits());
+        header.writeByte(0).writeByte(1).writeShort(targetPort).writeByte(1).writeBytes(new byte[] {127, 0, 0, 1});
+        return header;
+    }
+
     // ------------------------------------------------------------------ peer client -> our server
 
     @Test
@@ -222,11 +311,15 @@ class GrpcPeerCheckTest {
     // ------------------------------------------------------------------ peers
 
     private void xrayServer(boolean tls, String serviceName) throws Exception {
+        xrayServer(tls, serviceName, echo.port());
+    }
+
+    private void xrayServer(boolean tls, String serviceName, int target) throws Exception {
         int port = freePort();
         String security = tls ? ",\"security\":\"tls\",\"tlsSettings\":{\"certificates\":[{\"certificateFile\":\""
                 + dir.resolve("cert.pem") + "\",\"keyFile\":\"" + dir.resolve("key.pem") + "\"}]}" : "";
         String config = "{\"log\":{\"loglevel\":\"debug\"},\"inbounds\":[{\"listen\":\"127.0.0.1\",\"port\":" + port
-                + ",\"protocol\":\"tunnel\",\"settings\":{\"address\":\"127.0.0.1\",\"port\":" + echo.port()
+                + ",\"protocol\":\"tunnel\",\"settings\":{\"address\":\"127.0.0.1\",\"port\":" + target
                 + ",\"network\":\"tcp\"},\"streamSettings\":{\"network\":\"grpc\",\"grpcSettings\":{\"serviceName\":\""
                 + serviceName + "\"}" + security + "}}],\"outbounds\":[{\"protocol\":\"freedom\"}]}";
         Path file = write("xray-server.json", config);
@@ -339,12 +432,7 @@ class GrpcPeerCheckTest {
 
     private void ourVlessClient(GrpcOptions options, boolean tls) throws Exception {
         byte[] data = Digests.randomBytes(1024 * 1024, 12);
-        ByteBuf header = Unpooled.buffer();
-        header.writeByte(0);
-        UUID u = UUID.fromString(UUID_STR);
-        header.writeLong(u.getMostSignificantBits()).writeLong(u.getLeastSignificantBits());
-        header.writeByte(0).writeByte(1).writeShort(echo.port()).writeByte(1).writeBytes(new byte[] {127, 0, 0, 1});
-        byte[] got = ourClientExchange(options, tls, serverPort, header, data, data.length + 2);
+        byte[] got = ourClientExchange(options, tls, serverPort, vlessHeader(echo.port()), data, data.length + 2);
         assertArrayEquals(new byte[] {0, 0}, java.util.Arrays.copyOf(got, 2), "VLESS response header");
         assertArrayEquals(data, java.util.Arrays.copyOfRange(got, 2, got.length));
     }
@@ -520,9 +608,5 @@ class GrpcPeerCheckTest {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
-    }
-
-    static {
-        assertTrue(true);
     }
 }
