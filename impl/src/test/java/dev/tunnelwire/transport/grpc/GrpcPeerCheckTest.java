@@ -153,7 +153,7 @@ class GrpcPeerCheckTest {
     void ourHalfCloseAndXrayServerEndWithTrailers() throws Exception {
         try (LoopbackServers sink = LoopbackServers.sink(new CompletableFuture<>())) {
             xrayServer(false, "gunsvc", sink.port());
-            halfCloseToSink(GrpcOptions.builder().serviceName("gunsvc").build(), false, serverPort, null);
+            halfCloseToSink(GrpcOptions.builder().serviceName("gunsvc").build(), false, serverPort, null, false);
         }
     }
 
@@ -162,7 +162,7 @@ class GrpcPeerCheckTest {
         try (LoopbackServers sink = LoopbackServers.sink(new CompletableFuture<>())) {
             singBoxServer("singbox-1.13.2", false);
             halfCloseToSink(GrpcOptions.builder().serviceName("TunService").build(), false, serverPort,
-                    vlessHeader(sink.port()));
+                    vlessHeader(sink.port()), false);
         }
     }
 
@@ -171,7 +171,7 @@ class GrpcPeerCheckTest {
         try (LoopbackServers sink = LoopbackServers.sink(new CompletableFuture<>())) {
             singBoxServer("singbox-grpc-1.13.2", true);
             halfCloseToSink(GrpcOptions.builder().serviceName("TunService").build(), true, serverPort,
-                    vlessHeader(sink.port()));
+                    vlessHeader(sink.port()), false);
         }
     }
 
@@ -181,15 +181,19 @@ class GrpcPeerCheckTest {
             int port = freePort();
             peer("gost-3.2.6", "gost", port, "-L",
                     "grpc://127.0.0.1:" + port + "/127.0.0.1:" + sink.port() + "?grpcInsecure=true");
-            halfCloseToSink(GrpcOptions.builder().flavour(GrpcOptions.Flavour.GOST).build(), false, port, null);
+            halfCloseToSink(GrpcOptions.builder().flavour(GrpcOptions.Flavour.GOST).build(), false, port, null, true);
         }
     }
 
     /**
-     * Sends 100 KB to a sink behind the peer, half-closes, and expects the sink's 8-byte count back followed by a
-     * clean end of the call (trailers with grpc-status 0, or sing-box lite's end without trailers), no error.
+     * Sends 100 KB to a sink behind the peer, half-closes, and expects a clean end of the call (trailers with
+     * grpc-status 0, or sing-box lite's end without trailers), no error. Only gost carries the half-close through
+     * (the sink's 8-byte count comes back first): Xray and sing-box servers end the call as soon as the client ends
+     * its stream, so what the destination sends after the half-close is lost (observed with both, and with
+     * sing-box's lite and grpc-go servers alike).
      */
-    private void halfCloseToSink(GrpcOptions options, boolean tls, int port, ByteBuf vless) throws Exception {
+    private void halfCloseToSink(GrpcOptions options, boolean tls, int port, ByteBuf vless,
+                                 boolean peerCarriesHalfClose) throws Exception {
         TunnelDialer d = new GrpcTransportProvider().newDialer(runtime,
                 DialerConfig.of(new InetSocketAddress("127.0.0.1", port), tls ? ApiHarness.clientTls() : null),
                 options);
@@ -221,6 +225,10 @@ class GrpcPeerCheckTest {
         t.writeAndFlush(Unpooled.wrappedBuffer(data));
         dev.tunnelwire.Tunnels.shutdownOutput(t);
         ended.get(15, TimeUnit.SECONDS);
+        if (!peerCarriesHalfClose) {
+            t.close().sync();
+            return;
+        }
         int skip = vless == null ? 0 : 2;
         assertTrue(collected.readableBytes() == skip + 8, "got " + ByteBufUtil.hexDump(collected));
         assertTrue(collected.getLong(skip) == data.length, "sink count " + collected.getLong(skip));
