@@ -172,4 +172,25 @@ class GrpcDialerTest {
             l.close();
         }
     }
+
+    @Test
+    void proxyProtocolAddressBecomesTheTunnelsRemoteAddress() throws Exception {
+        CompletableFuture<dev.tunnelwire.TunnelInfo> seen = new CompletableFuture<>();
+        TunnelListener l = new GrpcTransportProvider().newListener(runtime,
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)).withAcceptProxyProtocol(true),
+                GrpcOptions.defaults());
+        InetSocketAddress addr = l.bind((ch, info) -> seen.complete(info)).sync().getNow();
+        TunnelDialer d = new GrpcTransportProvider().newDialer(runtime,
+                DialerConfig.of(addr).withProxyProtocol(dev.tunnelwire.ProxyProtocolVersion.V2), GrpcOptions.defaults());
+        try {
+            Channel t = d.open(Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII), (ch, info) -> { })
+                    .get(5, TimeUnit.SECONDS);
+            dev.tunnelwire.TunnelInfo info = seen.get(5, TimeUnit.SECONDS);
+            assertEquals(t.parent().localAddress(), info.remoteAddress());
+            assertEquals("//Tun", info.path());
+        } finally {
+            d.close();
+            l.close();
+        }
+    }
 }
