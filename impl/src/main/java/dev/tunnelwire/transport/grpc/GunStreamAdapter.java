@@ -87,9 +87,11 @@ final class GunStreamAdapter extends ChannelDuplexHandler {
     private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame frame) {
         Http2Headers h = frame.headers();
         if (client && !responseSeen) {
+            int http = parse(h.status());
+            if (http >= 100 && http < 200 && !frame.isEndStream()) {
+                return; // informational (1xx): the real response follows
+            }
             responseSeen = true;
-            CharSequence status = h.status();
-            int http = parse(status);
             if (http != 200) {
                 fail(ctx, new GrpcStatusException(http, parse(h.get(GrpcProtocol.GRPC_STATUS)), message(h)));
                 return;

@@ -65,19 +65,34 @@ class GrpcListenerProtectionTest {
                     }
                 }).connect(addr).sync().channel();
         try {
-            int n = H2Codecs.MAX_RST_FRAMES_PER_WINDOW + 50;
-            for (int i = 0; i < n && !goAway.isDone() && conn.isActive(); i++) {
-                Http2StreamChannel s = new Http2StreamChannelBootstrap(conn).open().sync().getNow();
+            int n = H2Codecs.MAX_RST_FRAMES_PER_WINDOW + 100;
+            int sent = 0;
+            for (; sent < n && conn.isActive(); sent++) {
+                io.netty.util.concurrent.Future<Http2StreamChannel> open =
+                        new Http2StreamChannelBootstrap(conn).open().await();
+                if (!open.isSuccess()) {
+                    break;
+                }
+                Http2StreamChannel s = open.getNow();
                 s.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").scheme("http")
                         .path("//Tun").authority("x").set("content-type", "application/grpc"), false));
-                s.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL)).sync();
+                if (!s.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL)).await().isSuccess()) {
+                    break;
+                }
             }
-            Http2GoAwayFrame g = goAway.get(10, TimeUnit.SECONDS);
-            assertEquals(Http2Error.ENHANCE_YOUR_CALM.code(), g.errorCode());
-            g.release();
-            assertTrue(conn.closeFuture().await(5, TimeUnit.SECONDS), "the server closes the connection");
+            // The server cuts the connection off: GOAWAY(ENHANCE_YOUR_CALM), then close. (The GOAWAY itself may be
+            // lost to the TCP reset that follows while we are still writing, so the close is what is required.)
+            assertTrue(conn.closeFuture().await(10, TimeUnit.SECONDS), "the server closes the connection");
+            assertTrue(sent < n, "all " + n + " rapid resets were tolerated");
+            if (goAway.isDone()) {
+                assertEquals(Http2Error.ENHANCE_YOUR_CALM.code(), goAway.getNow(null).errorCode());
+            }
         } finally {
             conn.close().sync();
+            Http2GoAwayFrame late = goAway.getNow(null);
+            if (late != null && late.refCnt() > 0) {
+                late.release();
+            }
             l.close();
         }
     }

@@ -97,6 +97,16 @@ class GunStreamAdapterTest {
     }
 
     @Test
+    void clientSkipsInformationalResponses() {
+        stream(true, GrpcProtocol.MessageKind.HUNK);
+        ch.writeInbound(headers(false, ":status", "100"));
+        ch.writeInbound(headers(false, ":status", "200", "content-type", "application/grpc"));
+        ch.writeInbound(data("00000000070a0568656c6c6f", false));
+        assertEquals("hello", recorder.text());
+        assertNull(recorder.error);
+    }
+
+    @Test
     void clientFailsOnNon200() {
         stream(true, GrpcProtocol.MessageKind.HUNK);
         ch.writeInbound(headers(true, ":status", "404"));
