@@ -29,6 +29,11 @@ import java.util.List;
  * protocol header, and optional TLS with SNI, ALPN and hostname verification. The returned channel is ready for the
  * transport's handshake: its TLS handshake (if any) has completed, and {@link #negotiatedProtocol} tells the ALPN
  * result.
+ *
+ * <p><b>No byte is lost before the transport is installed.</b> The returned future completes on the channel's own
+ * event loop, and the channel comes back with {@code autoRead} off: the caller installs its handlers in the future's
+ * listener, then turns {@code autoRead} on. (A server may speak first: an HTTP/2 server sends SETTINGS right after
+ * the TLS handshake.)
  */
 public final class ClientStack {
 
@@ -66,9 +71,11 @@ public final class ClientStack {
 
     /** Connects a new TCP connection and completes once PROXY header and TLS handshake are done. */
     public Future<Channel> connect() {
-        Promise<Channel> promise = runtime.group().next().newPromise();
+        io.netty.channel.EventLoop loop = runtime.group().next();
+        Promise<Channel> promise = loop.newPromise();
         Bootstrap b = new Bootstrap()
-                .group(runtime.group())
+                .group(loop)
+                .option(ChannelOption.AUTO_READ, false)
                 .channel(runtime.socketChannelType())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -97,9 +104,13 @@ public final class ClientStack {
     public Future<Channel> over(Channel carrier) {
         Promise<Channel> promise = carrier.eventLoop().newPromise();
         if (carrier.eventLoop().inEventLoop()) {
+            carrier.config().setAutoRead(false);
             setUp(carrier, promise);
         } else {
-            carrier.eventLoop().execute(() -> setUp(carrier, promise));
+            carrier.eventLoop().execute(() -> {
+                carrier.config().setAutoRead(false);
+                setUp(carrier, promise);
+            });
         }
         return promise;
     }

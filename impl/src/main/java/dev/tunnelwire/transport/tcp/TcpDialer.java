@@ -43,9 +43,11 @@ final class TcpDialer implements TunnelDialer {
                 return;
             }
             Channel ch = connected.getNow();
-            ch.eventLoop().execute(() -> Establish.tunnel(ch,
-                    TunnelInfo.of(TcpOptions.SCHEME, ch.remoteAddress(), ch.localAddress()), init, firstPayload,
-                    promise));
+            // On the channel's loop (ClientStack's contract): reading starts only after this returns, so the
+            // initializer's handlers are in place before the first byte (and may turn autoRead off again).
+            ch.config().setAutoRead(true);
+            Establish.tunnel(ch, TunnelInfo.of(TcpOptions.SCHEME, ch.remoteAddress(), ch.localAddress()), init,
+                    firstPayload, promise);
         });
         return promise;
     }

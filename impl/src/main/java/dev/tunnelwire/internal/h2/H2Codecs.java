@@ -1,0 +1,101 @@
+package dev.tunnelwire.internal.h2;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+
+/**
+ * Builds the HTTP/2 frame codecs of every HTTP/2-based transport with the same settings and protections.
+ *
+ * <p>Protections (Netty's, made explicit here so they are documented and tested in one place):
+ * <ul>
+ *   <li>rapid reset (CVE-2023-44487): at most {@value #MAX_RST_FRAMES_PER_WINDOW} RST_STREAM frames per
+ *       {@value #RST_WINDOW_SECONDS} s from the peer, then GOAWAY(ENHANCE_YOUR_CALM);</li>
+ *   <li>CONTINUATION flood: a header block larger than {@link H2Settings#maxHeaderListSize()} is refused while it is
+ *       being received, however many CONTINUATION frames carry it;</li>
+ *   <li>control-frame floods: at most {@value #MAX_QUEUED_CONTROL_FRAMES} queued PING/SETTINGS/RST acknowledgements;
+ *       at most {@value #MAX_CONSECUTIVE_EMPTY_DATA_FRAMES} consecutive empty DATA frames;</li>
+ *   <li>stream limits: {@link H2Settings#maxConcurrentStreams()} announced and enforced.</li>
+ * </ul>
+ */
+public final class H2Codecs {
+
+    public static final int MAX_RST_FRAMES_PER_WINDOW = 200;
+    public static final int RST_WINDOW_SECONDS = 30;
+    public static final int MAX_QUEUED_CONTROL_FRAMES = 10_000;
+    public static final int MAX_CONSECUTIVE_EMPTY_DATA_FRAMES = 2;
+    public static final int MAX_SMALL_CONTINUATION_FRAMES = 16;
+
+    private H2Codecs() {
+    }
+
+    /** A server-side frame codec with the settings and protections above. */
+    public static Http2FrameCodec server(H2Settings s) {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(s.toNettySettings(false))
+                .decoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
+                .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_CONSECUTIVE_EMPTY_DATA_FRAMES)
+                .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATION_FRAMES)
+                .validateHeaders(true)
+                .autoAckPingFrame(true)
+                .build();
+    }
+
+    /**
+     * A client-side frame codec; streams beyond the server's concurrency limit wait for a free slot instead of
+     * failing.
+     */
+    public static Http2FrameCodec client(H2Settings s) {
+        return Http2FrameCodecBuilder.forClient()
+                .initialSettings(s.toNettySettings(true))
+                .encoderEnforceMaxConcurrentStreams(true)
+                .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_CONSECUTIVE_EMPTY_DATA_FRAMES)
+                .validateHeaders(true)
+                .autoAckPingFrame(true)
+                .build();
+    }
+
+    /**
+     * A one-shot handler for the connection pipeline (after the frame codec) that raises the connection-level receive
+     * window to {@link H2Settings#connectionWindow()} once the connection is active, then removes itself.
+     */
+    public static ChannelHandler connectionWindow(H2Settings s) {
+        return new ConnectionWindowHandler(s.connectionWindow());
+    }
+
+    private static final class ConnectionWindowHandler extends ChannelInboundHandlerAdapter {
+        private final int window;
+
+        ConnectionWindowHandler(int window) {
+            this.window = window;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            if (ctx.channel().isActive()) {
+                raise(ctx);
+            }
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            raise(ctx);
+            ctx.fireChannelActive();
+        }
+
+        private void raise(ChannelHandlerContext ctx) {
+            int delta = window - 65_535;
+            if (delta > 0) {
+                // A WINDOW_UPDATE without a stream is the connection window (Http2FrameCodec turns it into
+                // Http2LocalFlowController#incrementWindowSize on the connection stream).
+                ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(delta));
+            }
+            ctx.pipeline().remove(this);
+        }
+    }
+}
