@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *       one buffer and thus one TCP write; {@link #sendRequest} sends the head alone when nothing was written while
  *       the tunnel was opened.</li>
  *   <li>The response head is parsed by the decoder; anything but status 200 fires a {@link HandshakeException} and
- *       closes the connection, as does no response within the timeout or a close before it.</li>
+ *       closes the connection, as does no response within the timeout or the server's FIN before it.</li>
  *   <li>On 200 the decoder is removed at once, before it looks at the body, so that body framing headers
  *       ({@code Transfer-Encoding: chunked} from Go's server) are ignored and the bytes after the head are tunnel
  *       data. Those bytes are delivered in order, and only when the application reads (they are held while it has
@@ -181,12 +181,7 @@ final class H1ClientHandshakeHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (!established) {
-            cancelTimeout();
-            if (requestSent && !failed) {
-                ctx.fireExceptionCaught(new HandshakeException("v2ray-http: connection closed before the response"));
-            }
-        }
+        cancelTimeout();
         ctx.fireChannelInactive();
     }
 

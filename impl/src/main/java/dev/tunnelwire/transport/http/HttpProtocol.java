@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -255,7 +254,7 @@ final class HttpProtocol {
         }
         HttpHeaders h = new DefaultHttpHeaders();
         sorted.forEach(h::set);
-        h.set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
+        h.set("Date", DateFormatter.format(new Date()));
         return h;
     }
 
