@@ -125,9 +125,10 @@ final class H1ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         state = State.REJECTED;
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                 Unpooled.EMPTY_BUFFER);
-        r.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-        r.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
-        r.headers().set(HttpHeaderNames.CONNECTION, "close");
+        // Go's spelling and order; unlike Go (which keeps the connection for another request) we close.
+        r.headers().set("Date", DateFormatter.format(new Date()));
+        r.headers().set("Content-Length", "0");
+        r.headers().set("Connection", "close");
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
 

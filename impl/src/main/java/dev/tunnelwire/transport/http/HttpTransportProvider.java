@@ -66,11 +66,11 @@ public final class HttpTransportProvider implements TransportProvider {
                 .maxConcurrentStreams(p.integer("maxConcurrentStreams", d.maxConcurrentStreams()))
                 .maxHeaderListSize(p.integer("maxHeaderListSize", d.maxHeaderListSize()))
                 .maxFrameSize(p.integer("maxFrameSize", d.maxFrameSize()));
-        String idle = p.string("idleTimeout", "idle_timeout");
+        String idle = p.string(new String[] {"idleTimeout", "idle_timeout"});
         if (idle != null) {
             h2.idleTimeout(duration("idleTimeout", idle));
         }
-        String ping = p.string("pingTimeout", "ping_timeout");
+        String ping = p.string(new String[] {"pingTimeout", "ping_timeout"});
         if (ping != null) {
             Duration v = duration("pingTimeout", ping);
             // sing-box: 0 leaves Go's default (15 s)
