@@ -91,18 +91,20 @@ final class HttpListener implements TunnelListener {
             p.remove(HalfCloseHandler.NAME);
         }
         p.addAfter(after, "tw-h2", H2Codecs.server(options.h2()));
-        p.addAfter("tw-h2", "tw-h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+        String last = "tw-h2";
+        if (!options.h2().idleTimeout().isZero()) {
+            p.addAfter(last, H2ServerIdleHandler.NAME, new H2ServerIdleHandler(options.h2().idleTimeout().toMillis()));
+            last = H2ServerIdleHandler.NAME;
+        }
+        p.addAfter(last, "tw-h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
                 stream.pipeline().addLast(H2ServerStreamHandler.NAME,
                         new H2ServerStreamHandler(HttpListener.this, initializer));
             }
         }));
+        // Last: it raises the connection window and removes itself at once on an active connection.
         p.addAfter("tw-h2-mux", "tw-h2-window", H2Codecs.connectionWindow(options.h2()));
-        if (!options.h2().idleTimeout().isZero()) {
-            p.addAfter("tw-h2-window", H2ServerIdleHandler.NAME,
-                    new H2ServerIdleHandler(options.h2().idleTimeout().toMillis()));
-        }
     }
 
     /**
