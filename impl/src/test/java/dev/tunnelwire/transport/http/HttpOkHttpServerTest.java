@@ -20,7 +20,6 @@ import okhttp3.Response;
 import okio.BufferedSink;
 import okio.BufferedSource;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -192,10 +191,11 @@ class HttpOkHttpServerTest {
         assertTrue(accepted.isEmpty());
     }
 
-    @Test
-    void http11BodyBecomesTheFirstTunnelBytes() throws Exception {
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void http11BodyBecomesTheFirstTunnelBytes(boolean tls) throws Exception {
         listener = new HttpTransportProvider().newListener(runtime,
-                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)), SERVER);
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0), tls ? ApiHarness.serverTls() : null), SERVER);
         int port = listener.bind((ch, info) -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -203,8 +203,18 @@ class HttpOkHttpServerTest {
                 ctx.writeAndFlush(msg).addListener(f -> ctx.close());
             }
         })).get(5, TimeUnit.SECONDS).getPort();
-        client = new OkHttpClient.Builder().readTimeout(10, TimeUnit.SECONDS).build();
-        try (Response r = client.newCall(new Request.Builder().url("http://127.0.0.1:" + port + "/tun")
+        OkHttpClient.Builder b = new OkHttpClient.Builder().readTimeout(10, TimeUnit.SECONDS);
+        if (tls) {
+            // HTTP/1.1 over TLS (ALPN http/1.1): sing-box's server takes it too, through the same code path.
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, TestPki.get().trustManagerFactory().getTrustManagers(), null);
+            b.sslSocketFactory(ssl.getSocketFactory(),
+                    (X509TrustManager) TestPki.get().trustManagerFactory().getTrustManagers()[0])
+                    .protocols(List.of(Protocol.HTTP_1_1));
+        }
+        client = b.build();
+        String url = (tls ? "https://localhost:" : "http://127.0.0.1:") + port + "/tun";
+        try (Response r = client.newCall(new Request.Builder().url(url)
                 .put(RequestBody.create("hello".getBytes(StandardCharsets.US_ASCII))).build()).execute()) {
             assertEquals(200, r.code());
             assertEquals(Protocol.HTTP_1_1, r.protocol());
