@@ -130,6 +130,35 @@ class HttpListenerDialerTest {
 
     @ParameterizedTest(name = "tls={0} h2c={1}")
     @CsvSource({"false, false", "false, true", "true, false"})
+    void proxyProtocolHeaderIsRequiredAndSent(boolean tls, boolean h2c) throws Exception {
+        listener = new HttpTransportProvider().newListener(runtime,
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0), tls ? ApiHarness.serverTls() : null)
+                        .withAcceptProxyProtocol(true), HttpOptions.defaults());
+        InetSocketAddress addr = listener.bind((ch, info) -> {
+            accepted.add(info);
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ctx.writeAndFlush(msg);
+                }
+            });
+        }).get(5, TimeUnit.SECONDS);
+        dialer = new HttpTransportProvider().newDialer(runtime,
+                DialerConfig.of(addr, tls ? ApiHarness.clientTls() : null)
+                        .withProxyProtocol(dev.tunnelwire.ProxyProtocolVersion.V2),
+                HttpOptions.builder().h2cPriorKnowledge(h2c).build());
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        Channel t = openEcho(dialer, null, "proxied", reply);
+        assertEquals("proxied", reply.get(5, TimeUnit.SECONDS));
+        t.close();
+        InetSocketAddress remote = (InetSocketAddress) accepted.get(0).remoteAddress();
+        assertEquals("127.0.0.1", remote.getAddress().getHostAddress());
+        assertEquals(((InetSocketAddress) (t.parent() != null ? t.parent() : t).localAddress()).getPort(),
+                remote.getPort(), "the client address is the one in the PROXY header");
+    }
+
+    @ParameterizedTest(name = "tls={0} h2c={1}")
+    @CsvSource({"false, false", "false, true", "true, false"})
     void opensOverACarrierChannel(boolean tls, boolean h2c) throws Exception {
         InetSocketAddress addr = startEcho(HttpOptions.defaults(), tls);
         dialer = new HttpTransportProvider().newDialer(runtime,
