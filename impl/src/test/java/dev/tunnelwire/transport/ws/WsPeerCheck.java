@@ -18,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -40,14 +39,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 /**
  * Hand checks against the real peers (sing-box 1.13.2, Xray 26.7.28, gost 3.2.6) run as processes on 127.0.0.1, both
  * directions, plain and TLS. Not part of the normal build: run with
- * {@code -Dtest=WsPeerCheck -Dtunnelwire.peers=true} when the binaries are in {@code ~/.cache/tunnelwire/peers}. The
+ * {@code -Dtest=WsPeerCheck} when the binaries are in {@code ~/.cache/tunnelwire/peers}. The
  * Docker interop matrix is the systematic version of this.
  *
  * <p>sing-box and Xray carry VLESS over ws, so the peer-facing side here speaks just enough VLESS: a request header
  * on the client side, and a server that strips the request header and prefixes its first reply with {@code 00 00}.
  * gost carries raw bytes (forward handler/connector).
  */
-@EnabledIfSystemProperty(named = "tunnelwire.peers", matches = "true")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WsPeerCheck {
 

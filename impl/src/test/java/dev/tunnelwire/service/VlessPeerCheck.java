@@ -11,7 +11,6 @@ import dev.tunnelwire.testkit.LoopbackServers;
 import dev.tunnelwire.transport.tcp.TcpOptions;
 import dev.tunnelwire.transport.tcp.TcpTransportProvider;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * {@code -Dtunnelwire.singbox=<binary>}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class VlessPeerCheckTest {
+class VlessPeerCheck {
 
     static final String ID = "27848739-7e62-4138-9fd3-098a63964b6b";
     private static final TcpTransportProvider TCP = new TcpTransportProvider();
@@ -65,7 +64,7 @@ class VlessPeerCheckTest {
 
     private static String binary(String peer) {
         String b = System.getProperty("tunnelwire." + peer);
-        Assumptions.assumeTrue(b != null && new File(b).canExecute(), "set -Dtunnelwire." + peer + "=<binary>");
+        org.junit.jupiter.api.Assertions.assertTrue(b != null && new File(b).canExecute(), "set -Dtunnelwire." + peer + "=<binary>");
         return b;
     }
 

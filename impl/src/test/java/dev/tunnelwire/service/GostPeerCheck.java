@@ -27,7 +27,6 @@ import dev.tunnelwire.transport.tcp.TcpTransportProvider;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,7 +51,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
  * credentials against gost's handlers. Not part of the default run; the Docker interop matrix is elsewhere.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class GostPeerCheckTest {
+class GostPeerCheck {
 
     private static final TcpTransportProvider TCP = new TcpTransportProvider();
 
@@ -65,7 +64,7 @@ class GostPeerCheckTest {
     @BeforeEach
     void setUp() throws Exception {
         gost = System.getProperty("tunnelwire.gost");
-        Assumptions.assumeTrue(gost != null && new File(gost).canExecute(), "set -Dtunnelwire.gost=<binary>");
+        org.junit.jupiter.api.Assertions.assertTrue(gost != null && new File(gost).canExecute(), "set -Dtunnelwire.gost=<binary>");
         rt = TunnelRuntime.create(2);
         echo = LoopbackServers.echo();
     }
