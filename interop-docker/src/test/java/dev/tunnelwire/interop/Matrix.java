@@ -88,6 +88,8 @@ final class Matrix {
             // gost forward handler: the transport's byte stream goes to a fixed target (peer-gost.md §10)
             gostForward(l, "tcp", tls, tls ? "tls" : "tcp", Map.of(), OurSide.raw("tcp", Map.of()));
             gostForward(l, "pht", tls, tls ? "phts" : "pht", Map.of(), OurSide.raw("pht", Map.of()));
+            // gost h2 (TLS) / h2c tunnels: one HTTP/2 CONNECT stream per tunnel (peer-gost.md §4)
+            gostForward(l, "h2", tls, tls ? "h2" : "h2c", Map.of(), OurSide.raw(tls ? "h2" : "h2c", Map.of()));
             gostForward(l, "ws", tls, tls ? "wss" : "ws", Map.of("path", "/ws"), OurSide.raw("ws", Map.of("path", "/ws")));
 
             // Xray tunnel (dokodemo) inbound / freedom outbound with streamSettings: raw bytes over the transport
@@ -112,6 +114,19 @@ final class Matrix {
             l.add(tls ? huEdOut : huEdOut.knownBug(XRAY_HU_ED_PLAIN_LOSS));
             l.add(xrayTunnelClient("httpupgrade", "tunnel-ed2048", tls, hu("/hu?ed=2048"),
                     OurSide.raw("httpupgrade", Map.of("path", "/hu"))));
+            // gost gRPC tunnel: TLS by default, grpcInsecure for cleartext (peer-gost.md §7)
+            gostForward(l, "grpc", tls, "grpc", tls ? Map.of() : Map.of("grpcInsecure", true),
+                    OurSide.raw("grpc", Map.of("flavour", "gost")));
+            // Xray gun: Tun, TunMulti and the custom path syntax, raw bytes (peer-xray.md §4)
+            xrayTunnel(l, "grpc", "tunnel-tun", tls, grpc("gunsvc", false),
+                    OurSide.raw("grpc", Map.of("serviceName", "gunsvc")),
+                    grpc("gunsvc", false), OurSide.raw("grpc", Map.of("serviceName", "gunsvc")));
+            xrayTunnel(l, "grpc", "tunnel-tunmulti", tls, grpc("gunsvc", false),
+                    OurSide.raw("grpc", Map.of("serviceName", "gunsvc", "multi", "true")),
+                    grpc("gunsvc", true), OurSide.raw("grpc", Map.of("serviceName", "gunsvc")));
+            xrayTunnel(l, "grpc", "tunnel-custom-path", tls, grpc("/tw/gun/tun|multi", false),
+                    OurSide.raw("grpc", Map.of("serviceName", "/tw/gun/tun")),
+                    grpc("/tw/gun/tun", false), OurSide.raw("grpc", Map.of("serviceName", "/tw/gun/tun|multi")));
 
             // gost proxy handlers/connectors with authentication (peer-gost.md §2, §9, §11.5)
             String raw = tls ? "tls" : "tcp";
@@ -137,6 +152,15 @@ final class Matrix {
             singboxVless(l, "singbox", "httpupgrade", "vless", tls, sbHu("/hu"),
                     vless("httpupgrade", Map.of("path", "/hu")), sbHu("/hu"),
                     vless("httpupgrade", Map.of("path", "/hu")));
+            // V2Ray HTTP: HTTP/1.1 in cleartext, h2 over TLS (peer-singbox.md §2)
+            singboxVless(l, "singbox", "http", tls ? "vless-h2" : "vless-h1", tls, sbHttp("/h"),
+                    vless("v2rayhttp", Map.of("path", "/h")), sbHttp("/h"), vless("v2rayhttp", Map.of("path", "/h")));
+            // gun: lite (default build) and grpc-go (with_grpc)
+            for (String peer : List.of("singbox", "singbox-grpc")) {
+                singboxVless(l, peer, "grpc", "vless", tls, sbGrpc("TunService"),
+                        vless("grpc", Map.of("serviceName", "TunService")), sbGrpc("TunService"),
+                        vless("grpc", Map.of("serviceName", "TunService")));
+            }
 
             xrayVless(l, "tcp", "vless", tls, s -> s.put("network", "raw"), vless("tcp", Map.of()),
                     s -> s.put("network", "raw"), vless("tcp", Map.of()));
@@ -154,6 +178,12 @@ final class Matrix {
                 int last = l.size() - 2;
                 l.set(last, l.get(last).knownBug(XRAY_HU_ED_PLAIN_LOSS));
             }
+            xrayVless(l, "grpc", "vless-tun", tls, grpc("gunsvc", false),
+                    vless("grpc", Map.of("serviceName", "gunsvc")), grpc("gunsvc", false),
+                    vless("grpc", Map.of("serviceName", "gunsvc")));
+            xrayVless(l, "grpc", "vless-tunmulti", tls, grpc("gunsvc", false),
+                    vless("grpc", Map.of("serviceName", "gunsvc", "multi", "true")), grpc("gunsvc", true),
+                    vless("grpc", Map.of("serviceName", "gunsvc")));
             // v2fly v2ray 4.34 (optional peer): ws with and without early data, h2 (peer-singbox.md §8)
             v2flyVless(l, "ws", "vless", tls, v2Ws("/ws", false), vless("ws", Map.of("path", "/ws")),
                     v2Ws("/ws", false), vless("ws", Map.of("path", "/ws")));
@@ -163,6 +193,14 @@ final class Matrix {
                     v2Ws("/ws", true), vless("ws", Map.of("path", "/ws")));
             for (int i = before; i < l.size(); i++) {
                 l.set(i, l.get(i).unsupported(V2FLY_434_NO_WS_EARLY_DATA));
+            }
+            if (tls) {
+                v2flyVless(l, "http", "vless-h2", true, v2H2("/h"), vless("v2rayhttp", Map.of("path", "/h")),
+                        v2H2("/h"), vless("v2rayhttp", Map.of("path", "/h")));
+            }
+            for (Direction d : Direction.values()) {
+                l.add(new CellDef(new Cell("xray", "http", tls ? "vless-h2" : "vless-h1", d, tls), "xray-server",
+                        (role, p) -> { }, null, null, XRAY_NO_HTTP, null));
             }
         }
         return l;
