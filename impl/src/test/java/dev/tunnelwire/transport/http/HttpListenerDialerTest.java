@@ -5,6 +5,7 @@ import dev.tunnelwire.DialerConfig;
 import dev.tunnelwire.ListenerConfig;
 import dev.tunnelwire.TunnelDialer;
 import dev.tunnelwire.TunnelInfo;
+import dev.tunnelwire.TunnelInitializer;
 import dev.tunnelwire.TunnelListener;
 import dev.tunnelwire.TunnelRuntime;
 import io.netty.bootstrap.Bootstrap;
@@ -126,6 +127,47 @@ class HttpListenerDialerTest {
         t.close();
         InetSocketAddress remote = (InetSocketAddress) accepted.get(0).remoteAddress();
         assertEquals("127.0.0.1", remote.getAddress().getHostAddress());
+    }
+
+    @ParameterizedTest(name = "tls={0} h2c={1}")
+    @CsvSource({"false, false", "false, true", "true, false"})
+    void halfCloseRightAfterLargeWritesLosesNothing(boolean tls, boolean h2c) throws Exception {
+        int total = 8 * 1024 * 1024;
+        CompletableFuture<Long> receivedAtEnd = new CompletableFuture<>();
+        listener = new HttpTransportProvider().newListener(runtime,
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0), tls ? ApiHarness.serverTls() : null),
+                HttpOptions.defaults());
+        InetSocketAddress addr = listener.bind((ch, info) -> ch.pipeline().addLast(
+                new ChannelInboundHandlerAdapter() {
+                    long count;
+
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        count += ((ByteBuf) msg).readableBytes();
+                        ((ByteBuf) msg).release();
+                    }
+
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                            receivedAtEnd.complete(count);
+                        }
+                    }
+                })).get(5, TimeUnit.SECONDS);
+        dialer = new HttpTransportProvider().newDialer(runtime,
+                DialerConfig.of(addr, tls ? ApiHarness.clientTls() : null),
+                HttpOptions.builder().h2cPriorKnowledge(h2c).build());
+        Channel t = dialer.open(TunnelInitializer.NONE).get(10, TimeUnit.SECONDS);
+        byte[] chunk = new byte[64 * 1024];
+        t.eventLoop().execute(() -> {
+            // Everything queued at once, far beyond the socket buffer and the stream window, then the half-close.
+            for (int i = 0; i < total / chunk.length; i++) {
+                t.write(Unpooled.wrappedBuffer(chunk));
+            }
+            dev.tunnelwire.Tunnels.shutdownOutput(t);
+        });
+        assertEquals(total, receivedAtEnd.get(30, TimeUnit.SECONDS), "bytes before the end of input");
+        t.close();
     }
 
     @ParameterizedTest(name = "tls={0} h2c={1}")
