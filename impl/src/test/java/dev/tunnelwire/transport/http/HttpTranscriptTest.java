@@ -166,11 +166,26 @@ class HttpTranscriptTest {
         H1ClientHandshakeHandler hs = (H1ClientHandshakeHandler) ch.pipeline().get(H1ClientHandshakeHandler.NAME);
         hs.sendRequest(ch.pipeline().context(hs));
         assertEquals("POST /a%20b%3Fc HTTP/1.1\r\nHost: h\r\n\r\n", outbound(ch));
+        List<Object> events = new ArrayList<>();
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                events.add(evt);
+            }
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ctx.fireChannelRead(msg);
+            }
+        });
         ch.writeInbound(ascii("HTTP/1.1 200 OK\r\n\r\nearly"));
+        ch.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
         ch.runPendingTasks();
         assertNull(ch.readInbound(), "held until the application reads");
+        assertTrue(events.isEmpty(), "the server's FIN stays behind the held bytes");
         ch.read();
         assertEquals("early", inbound(ch));
+        assertEquals(List.of(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE), events);
     }
 
     @Test
