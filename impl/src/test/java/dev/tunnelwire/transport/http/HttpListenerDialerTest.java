@@ -104,6 +104,31 @@ class HttpListenerDialerTest {
         assertTrue(conn.closeFuture().await(3, TimeUnit.SECONDS), "GOAWAY and close once idle");
     }
 
+    @ParameterizedTest(name = "tls={0} h2c={1}")
+    @CsvSource({"false, false", "false, true", "true, false"})
+    void serverSeesTheClientsHostPathMethodAndHeaders(boolean tls, boolean h2c) throws Exception {
+        InetSocketAddress addr = startEcho(HttpOptions.builder().hosts("b.example").path("/p").method("POST")
+                .build(), tls);
+        dialer = new HttpTransportProvider().newDialer(runtime,
+                DialerConfig.of(addr, tls ? ApiHarness.clientTls() : null),
+                HttpOptions.builder().hosts("b.example").path("/p/q r").method("POST").h2cPriorKnowledge(h2c)
+                        .header("X-Client", "a", "b").build());
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        Channel t = openEcho(dialer, null, "x", reply);
+        reply.get(5, TimeUnit.SECONDS);
+        t.close();
+        TunnelInfo info = accepted.get(0);
+        assertEquals("b.example", info.authority());
+        assertEquals("/p/q%20r", info.path());
+        if (tls || h2c) {
+            assertEquals(List.of("a", "b"), info.headers().getAll("x-client"));
+            assertEquals(null, info.headers().get("user-agent"));
+        } else {
+            assertEquals("a, b", info.headers().get("X-Client"), "HTTP/1.1 joins the values as Go does");
+            assertEquals("b.example", info.headers().get("Host"));
+        }
+    }
+
     @Test
     void trustedXForwardedForBecomesTheClientAddress() throws Exception {
         InetSocketAddress addr = startEcho(HttpOptions.builder().trustXForwardedFor(true).build(), false);
