@@ -171,6 +171,9 @@ final class H1ClientHandshakeHandler extends ChannelDuplexHandler {
                 ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
             }
             removeWhenDrained(ctx);
+            if (ctx.channel().config().isAutoRead()) {
+                ctx.read(); // autoRead was just turned on: keep the socket reading after the held bytes
+            }
             return;
         }
         appWantsRead = true;

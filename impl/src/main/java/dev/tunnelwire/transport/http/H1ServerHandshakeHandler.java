@@ -149,6 +149,9 @@ final class H1ServerHandshakeHandler extends ChannelDuplexHandler {
             if (state == State.TUNNEL) {
                 removeWhenDrained(ctx);
             }
+            if (ctx.channel().config().isAutoRead()) {
+                ctx.read(); // autoRead was just turned on: keep the socket reading after the held bytes
+            }
             return;
         }
         appWantsRead = true;

@@ -130,6 +130,51 @@ class HttpListenerDialerTest {
     }
 
     @Test
+    void heldBytesThenAutoReadOnKeepsTheConnectionReading() throws Exception {
+        listener = new HttpTransportProvider().newListener(runtime,
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)), HttpOptions.defaults());
+        InetSocketAddress addr = listener.bind((ch, info) -> {
+            ch.config().setAutoRead(false);
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ctx.writeAndFlush(msg);
+                }
+            });
+            // Later, only autoRead on (no explicit read()): the held bytes and everything after must flow.
+            ch.eventLoop().schedule(() -> ch.config().setAutoRead(true), 300, TimeUnit.MILLISECONDS);
+        }).get(5, TimeUnit.SECONDS);
+        dialer = new HttpTransportProvider().newDialer(runtime, DialerConfig.of(addr), HttpOptions.defaults());
+        StringBuilder got = new StringBuilder();
+        Channel t = dialer.open(Unpooled.copiedBuffer("first", StandardCharsets.US_ASCII), (ch, info) ->
+                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ByteBuf b = (ByteBuf) msg;
+                        synchronized (got) {
+                            got.append(b.toString(StandardCharsets.US_ASCII));
+                        }
+                        b.release();
+                    }
+                })).get(10, TimeUnit.SECONDS);
+        Thread.sleep(700);
+        t.writeAndFlush(Unpooled.copiedBuffer("second", StandardCharsets.US_ASCII));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            synchronized (got) {
+                if (got.length() >= "firstsecond".length()) {
+                    break;
+                }
+            }
+            Thread.sleep(10);
+        }
+        synchronized (got) {
+            assertEquals("firstsecond", got.toString());
+        }
+        t.close();
+    }
+
+    @Test
     void trustedXForwardedForBecomesTheClientAddress() throws Exception {
         InetSocketAddress addr = startEcho(HttpOptions.builder().trustXForwardedFor(true).build(), false);
         dialer = new HttpTransportProvider().newDialer(runtime, DialerConfig.of(addr),
