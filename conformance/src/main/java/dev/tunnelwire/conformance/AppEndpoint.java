@@ -27,6 +27,7 @@ public abstract class AppEndpoint implements AutoCloseable {
     private OpenState openState = OpenState.NOT_REQUESTED;
     private String openFailure;
     protected final WireLog log;
+    private volatile String destination;
 
     protected AppEndpoint(WireLog log) {
         this.log = log;
@@ -46,6 +47,18 @@ public abstract class AppEndpoint implements AutoCloseable {
     /** Closes the tunnel. */
     @Override
     public abstract void close();
+
+    /**
+     * Proxy protocols, client role: the destination ({@code host:port}) the application asks the client under test to
+     * reach through the proxy; set before {@link #open}.
+     */
+    public void destination(String hostPort) {
+        this.destination = hostPort;
+    }
+
+    public String destination() {
+        return destination;
+    }
 
     // ---- fed by implementations ----
 

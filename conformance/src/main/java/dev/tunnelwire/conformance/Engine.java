@@ -210,7 +210,13 @@ public final class Engine {
                         throw fail("the tunnel is closed within " + timeout() + " ms", "still open");
                     }
                 }
-                case "app_open" -> app.open(values.bytes(s.get("data")));
+                case "app_open" -> {
+                    if (s.has("destination")) {
+                        app.destination(values.interpolate(s.get("destination").asText()));
+                    }
+                    log.app("opens a tunnel" + (s.has("destination") ? " to " + app.destination() : ""));
+                    app.open(values.bytes(s.get("data")));
+                }
                 case "app_write" -> app.write(values.bytes(s.get("data")));
                 case "app_shutdown_output" -> app.shutdownOutput();
                 case "app_close" -> {
@@ -387,6 +393,28 @@ public final class Engine {
                 if (!Arrays.equals(want, got)) {
                     throw fail("a Hunk carrying " + hexAndText(want), "a Hunk carrying " + hexAndText(got));
                 }
+            } else if (s.has("h2StreamEnd")) {
+                int stream = s.get("h2StreamEnd").path("stream").asInt(1);
+                while (true) {
+                    H2.Frame fr = readH2(p, deadline);
+                    if (fr.type() == 0) {
+                        h2().gunAppend(fr.stream(), fr.payload());
+                    }
+                    if (fr.type() == 7) {
+                        return;
+                    }
+                    if (fr.stream() == stream && (fr.endStream() || fr.type() == 3)) {
+                        JsonNode want = s.get("h2StreamEnd");
+                        if (want.has("by")) {
+                            String by = fr.type() == 3 ? "RST_STREAM" : fr.type() == 1 ? "HEADERS" : "DATA";
+                            String problem = Http1.Matchers.check(want.get("by"), by, values, false);
+                            if (problem != null) {
+                                throw fail("stream " + stream + " ends by " + want.get("by"), fr.describe());
+                            }
+                        }
+                        return;
+                    }
+                }
             } else if (s.has("gunData")) {
                 JsonNode g = s.get("gunData");
                 int stream = g.path("stream").asInt(1);
@@ -399,7 +427,7 @@ public final class Engine {
                     throw fail(hexAndText(want), hexAndText(got));
                 }
             } else {
-                throw new FixtureError("expect needs one of bytes, hexPattern, line, http, ws, wsData, h2, gun, gunData");
+                throw new FixtureError("expect needs one of bytes, hexPattern, line, http, ws, wsData, h2, h2StreamEnd, gun, gunData");
             }
         }
 

@@ -190,6 +190,9 @@ final class Http1 {
                 listed.add(name.toLowerCase(Locale.ROOT));
                 List<String> vals = actual.values(name, cs);
                 if (vals.isEmpty()) {
+                    if (e.getValue().isObject() && e.getValue().has("optional")) {
+                        continue;
+                    }
                     return "header '" + name + "' is missing";
                 }
                 String problem = null;
@@ -266,7 +269,8 @@ final class Http1 {
         /**
          * A matcher is a string (exact, after placeholders), or an object: {@code ci} (case-insensitive),
          * {@code regex} (whole value), {@code capture} (stores the value in a placeholder), {@code present},
-         * {@code oneOf} (list of matchers), {@code token} (a comma-separated list containing it, case-insensitive),
+         * {@code oneOf} (list of matchers), {@code token} (a comma-separated list containing it, case-insensitive), {@code optional}
+         * (absent, or present and matching the inner matcher),
          * or any data value (exact).
          */
         static String check(JsonNode m, String actual, Values v, boolean header) {
@@ -286,6 +290,9 @@ final class Http1 {
                 }
                 if (m.has("present")) {
                     return null;
+                }
+                if (m.has("optional")) {
+                    return check(m.get("optional"), actual, v, header);
                 }
                 if (m.has("token")) {
                     String want = v.text(m.get("token")).trim();
