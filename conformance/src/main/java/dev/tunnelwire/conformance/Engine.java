@@ -204,6 +204,9 @@ public final class Engine {
                         throw fail("the application sees the end of the tunnel's input within " + timeout() + " ms",
                                 "input still open");
                     }
+                    if (s.path("nothingDelivered").asBoolean(false) && app.pending().length > 0) {
+                        throw fail("no (more) data before the end", "delivered " + hexAndText(app.pending()));
+                    }
                 }
                 case "expect_app_closed" -> {
                     if (!app.awaitClosed(timeout())) {
@@ -305,6 +308,29 @@ public final class Engine {
                 byte[] got = p.take(want.length);
                 if (!Arrays.equals(want, got)) {
                     throw fail(hexAndText(want), hexAndText(got));
+                }
+            } else if (s.has("bytesOneOf")) {
+                java.util.List<byte[]> alts = new java.util.ArrayList<>();
+                s.get("bytesOneOf").forEach(a -> alts.add(values.bytes(a)));
+                alts.sort((a, b) -> b.length - a.length);
+                while (true) {
+                    byte[] have = p.peek(Integer.MAX_VALUE);
+                    boolean possible = false;
+                    for (byte[] alt : alts) {
+                        int n = Math.min(alt.length, have.length);
+                        if (Arrays.equals(Arrays.copyOf(have, n), Arrays.copyOf(alt, n))) {
+                            if (have.length >= alt.length) {
+                                p.take(alt.length);
+                                return;
+                            }
+                            possible = true;
+                        }
+                    }
+                    if (!possible || !p.readSome(deadline)) {
+                        StringBuilder want = new StringBuilder();
+                        alts.forEach(a -> want.append(want.length() == 0 ? "" : " or ").append(hexAndText(a)));
+                        throw fail(want.toString(), hexAndText(p.peek(64)) + (possible ? timeoutOrEnd(p) : ""));
+                    }
                 }
             } else if (s.has("hexPattern")) {
                 String pat = values.interpolate(s.get("hexPattern").asText()).replaceAll("\\s+", "");
@@ -427,7 +453,7 @@ public final class Engine {
                     throw fail(hexAndText(want), hexAndText(got));
                 }
             } else {
-                throw new FixtureError("expect needs one of bytes, hexPattern, line, http, ws, wsData, h2, h2StreamEnd, gun, gunData");
+                throw new FixtureError("expect needs one of bytes, bytesOneOf, hexPattern, line, http, ws, wsData, h2, h2StreamEnd, gun, gunData");
             }
         }
 
@@ -675,6 +701,13 @@ public final class Engine {
 
         void expectOpenFails() throws Exception {
             AppEndpoint.OpenState st = app.awaitOpenResult(timeout());
+            if (st == AppEndpoint.OpenState.OPEN && step.path("orClosed").asBoolean(false)) {
+                if (!app.awaitEof(timeout())) {
+                    throw fail("the open fails, or the opened tunnel ends, within " + timeout() + " ms",
+                            "tunnel open and not ended");
+                }
+                return;
+            }
             if (st != AppEndpoint.OpenState.FAILED) {
                 throw fail("the client's open fails within " + timeout() + " ms", "state " + st);
             }
