@@ -24,7 +24,8 @@ public final class TransportRegistry {
     /** The built-in providers, in a fixed order. */
     public static List<TransportProvider> builtIn() {
         return List.of(
-                new dev.tunnelwire.transport.tcp.TcpTransportProvider());
+                new dev.tunnelwire.transport.tcp.TcpTransportProvider(),
+                new dev.tunnelwire.transport.pht.PhtTransportProvider());
     }
 
     /** Built-ins plus the providers on the class path; a duplicate scheme throws {@link IllegalStateException}. */
