@@ -85,7 +85,10 @@ public final class Engine {
         Target.Server server;
         Target.Client client;
         ServerSocket fakeServer;
+        final Map<String, PeerSocket> conns = new java.util.LinkedHashMap<>();
+        final Map<String, java.io.ByteArrayOutputStream> chunkBodies = new java.util.HashMap<>();
         PeerSocket peer;
+        int unnamed;
         AppEndpoint app;
         H2 h2;
         int stepIndex = -1;
@@ -111,6 +114,7 @@ public final class Engine {
                 Socket s = new Socket();
                 s.connect(server.address(), f.timeoutMs());
                 peer = new PeerSocket(s, log);
+                conns.put("main", peer);
                 log.note("engine connected from " + s.getLocalSocketAddress() + " to " + server.address());
             } else {
                 fakeServer = new ServerSocket(0, 8, InetAddress.getByName("127.0.0.1"));
@@ -155,21 +159,86 @@ public final class Engine {
             return new StepFailed(req, expected, actual);
         }
 
+        /** The connection the current step names ({@code conn}, default {@code main}); opened or accepted on first use. */
         PeerSocket peer() throws Exception {
-            if (peer == null) {
+            String name = step == null ? "main" : step.path("conn").asText("main");
+            PeerSocket p = conns.get(name);
+            if (p == null) {
                 if (serverRole) {
-                    throw new FixtureError("no connection");
+                    Socket s = new Socket();
+                    s.connect(server.address(), f.timeoutMs());
+                    p = new PeerSocket(s, log);
+                    log.note("engine opened connection '" + name + "' from " + s.getLocalSocketAddress());
+                } else {
+                    fakeServer.setSoTimeout(timeout());
+                    try {
+                        Socket s = fakeServer.accept();
+                        p = new PeerSocket(s, log);
+                        log.note("engine accepted connection '" + name + "' from " + s.getRemoteSocketAddress());
+                    } catch (SocketTimeoutException e) {
+                        throw fail("the client under test connects within " + timeout() + " ms", "no connection");
+                    }
                 }
-                fakeServer.setSoTimeout(timeout());
-                try {
-                    Socket s = fakeServer.accept();
-                    peer = new PeerSocket(s, log);
-                    log.note("engine accepted " + s.getRemoteSocketAddress());
-                } catch (SocketTimeoutException e) {
-                    throw fail("the client under test connects within " + timeout() + " ms", "no connection");
+                conns.put(name, p);
+            }
+            peer = p;
+            return p;
+        }
+
+        /**
+         * Client role: waits for an HTTP/1 request matching {@code exp} on any connection (accepting new ones), and
+         * names that connection {@code bindAs}. For transports whose requests race over several connections (PHT).
+         */
+        void expectHttpOnAnyConnection(JsonNode s) throws Exception {
+            JsonNode exp = s.get("http");
+            long deadline = deadline();
+            byte[] crlf2 = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            while (true) {
+                for (Map.Entry<String, PeerSocket> e : new java.util.ArrayList<>(conns.entrySet())) {
+                    PeerSocket p = e.getValue();
+                    int i = p.indexOf(crlf2);
+                    if (i < 0) {
+                        continue;
+                    }
+                    Http1.Message m = Http1.parseHead(p.peek(i + 4));
+                    com.fasterxml.jackson.databind.node.ObjectNode headOnly = exp.deepCopy();
+                    headOnly.remove(java.util.List.of("body", "bodyMatch"));
+                    if (Http1.match(headOnly, m, values) == null) {
+                        peer = p;
+                        Http1.Message full = readHttp(p, deadline, exp);
+                        String problem = Http1.match(exp, full, values);
+                        if (problem != null) {
+                            throw fail(exp.toString(), problem + " in " + full.describe());
+                        }
+                        String bind = s.path("bindAs").asText(e.getKey());
+                        conns.remove(e.getKey());
+                        conns.put(bind, p);
+                        log.note("request " + m.startLine() + " arrived on connection '" + bind + "'");
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    StringBuilder sb = new StringBuilder();
+                    conns.forEach((k, p) -> sb.append(" [").append(k).append(": ")
+                            .append(PeerSocket.printable(p.peek(200))).append(']'));
+                    throw fail("an HTTP request " + exp + " on any connection", "none within " + timeout() + " ms;"
+                            + sb);
+                }
+                if (!serverRole) {
+                    fakeServer.setSoTimeout(20);
+                    try {
+                        Socket sock = fakeServer.accept();
+                        String name = "#" + (++unnamed);
+                        conns.put(name, new PeerSocket(sock, log));
+                        log.note("engine accepted connection '" + name + "' from " + sock.getRemoteSocketAddress());
+                    } catch (SocketTimeoutException ignored) {
+                        // none pending
+                    }
+                }
+                for (PeerSocket p : conns.values()) {
+                    p.readSome(System.nanoTime() + 20_000_000L);
                 }
             }
-            return peer;
         }
 
         H2 h2() {
@@ -258,8 +327,20 @@ public final class Engine {
                 byte[] msg = g.has("raw") ? values.bytes(g.get("raw")) : Gun.frame(Gun.hunk(values.bytes(g.get("data"))));
                 b = H2.frame(0, g.path("endStream").asBoolean(false) ? 1 : 0, g.path("stream").asInt(1), msg);
                 logH2Sent(b);
+            } else if (s.has("pht")) {
+                byte[] line = PeerSocket.concat(java.util.Base64.getEncoder().encode(values.bytes(s.get("pht"))),
+                        new byte[] {'\n'});
+                b = PeerSocket.concat((Integer.toHexString(line.length) + "\r\n").getBytes(StandardCharsets.US_ASCII),
+                        PeerSocket.concat(line, "\r\n".getBytes(StandardCharsets.US_ASCII)));
+                log.frame(true, "PHT line: " + PeerSocket.printable(line));
+            } else if (s.has("phtHeartbeat")) {
+                b = "1\r\n\n\r\n".getBytes(StandardCharsets.US_ASCII);
+                log.frame(true, "PHT heartbeat (empty line)");
+            } else if (s.has("phtEnd")) {
+                b = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+                log.frame(true, "PHT end of pull response");
             } else {
-                throw new FixtureError("send needs one of bytes, http, ws, h2, gun");
+                throw new FixtureError("send needs one of bytes, http, ws, h2, gun, pht, phtHeartbeat, phtEnd");
             }
             PeerSocket p = peer();
             try {
@@ -297,6 +378,10 @@ public final class Engine {
         // ---------------------------------------------------------------- expect
 
         void expect(JsonNode s) throws Exception {
+            if ("*".equals(s.path("conn").asText()) && s.has("http")) {
+                expectHttpOnAnyConnection(s);
+                return;
+            }
             PeerSocket p = peer();
             long deadline = deadline();
             if (s.has("bytes")) {
@@ -441,6 +526,37 @@ public final class Engine {
                         return;
                     }
                 }
+            } else if (s.has("pht")) {
+                byte[] want = values.bytes(s.get("pht"));
+                byte[] got = new byte[0];
+                while (got.length < want.length) {
+                    String line = readPhtLine(p, deadline);
+                    if (line == null) {
+                        throw fail("PHT lines carrying " + hexAndText(want), "the pull response ended after "
+                                + hexAndText(got));
+                    }
+                    if (line.isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        got = PeerSocket.concat(got, java.util.Base64.getDecoder().decode(line));
+                    } catch (IllegalArgumentException ex) {
+                        throw fail("standard base64 lines", "line '" + line + "'");
+                    }
+                }
+                if (!Arrays.equals(want, got)) {
+                    throw fail(hexAndText(want), hexAndText(got));
+                }
+            } else if (s.has("phtHeartbeat")) {
+                String line = readPhtLine(p, deadline);
+                if (line == null || !line.isEmpty()) {
+                    throw fail("an empty heartbeat line", line == null ? "end of the pull response" : "'" + line + "'");
+                }
+            } else if (s.has("phtEnd")) {
+                String line = readPhtLine(p, deadline);
+                if (line != null) {
+                    throw fail("the pull response ends with no further line", "line '" + line + "'");
+                }
             } else if (s.has("gunData")) {
                 JsonNode g = s.get("gunData");
                 int stream = g.path("stream").asInt(1);
@@ -453,7 +569,48 @@ public final class Engine {
                     throw fail(hexAndText(want), hexAndText(got));
                 }
             } else {
-                throw new FixtureError("expect needs one of bytes, bytesOneOf, hexPattern, line, http, ws, wsData, h2, h2StreamEnd, gun, gunData");
+                throw new FixtureError("expect needs one of bytes, bytesOneOf, hexPattern, line, http, ws, wsData, h2, h2StreamEnd, gun, gunData, pht, phtHeartbeat, phtEnd");
+            }
+        }
+
+        /**
+         * Reads the next line of a chunked PHT pull response (without its LF); {@code null} when the response ended
+         * (terminal chunk) first.
+         */
+        String readPhtLine(PeerSocket p, long deadline) throws Exception {
+            java.io.ByteArrayOutputStream body = chunkBodies.computeIfAbsent(
+                    step.path("conn").asText("main"), k -> new java.io.ByteArrayOutputStream());
+            while (true) {
+                byte[] have = body.toByteArray();
+                for (int i = 0; i < have.length; i++) {
+                    if (have[i] == '\n') {
+                        body.reset();
+                        body.write(have, i + 1, have.length - i - 1);
+                        String line = new String(have, 0, i, StandardCharsets.US_ASCII);
+                        log.frame(false, "PHT line: '" + line + "'");
+                        return line;
+                    }
+                }
+                int eol = p.fillUntil("\r\n".getBytes(StandardCharsets.US_ASCII), 64, deadline);
+                if (eol < 0) {
+                    throw fail("a chunk of the pull response", "none" + timeoutOrEnd(p) + state());
+                }
+                String sizeLine = new String(p.take(eol + 2), StandardCharsets.US_ASCII).trim();
+                int size;
+                try {
+                    size = Integer.parseInt(sizeLine.split(";")[0], 16);
+                } catch (NumberFormatException e) {
+                    throw fail("a chunk-size line", "'" + sizeLine + "'");
+                }
+                if (!p.fill(size + 2, deadline)) {
+                    throw fail("a chunk of " + size + " bytes", p.buffered() + " bytes" + timeoutOrEnd(p));
+                }
+                byte[] chunk = p.take(size + 2);
+                if (size == 0) {
+                    log.frame(false, "end of chunked response");
+                    return null;
+                }
+                body.write(chunk, 0, size);
             }
         }
 
@@ -744,9 +901,7 @@ public final class Engine {
         }
 
         void close() {
-            if (peer != null) {
-                peer.close();
-            }
+            conns.values().forEach(PeerSocket::close);
             try {
                 if (fakeServer != null) {
                     fakeServer.close();

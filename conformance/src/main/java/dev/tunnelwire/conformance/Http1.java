@@ -67,12 +67,14 @@ final class Http1 {
         for (String[] h : headerList(m.get("headers"), v)) {
             sb.append(h[0]).append(": ").append(h[1]).append("\r\n");
         }
+        byte[] body = m.has("body") ? v.bytes(m.get("body")) : new byte[0];
+        if (m.path("contentLength").asBoolean(false)) {
+            sb.append("Content-Length: ").append(body.length).append("\r\n");
+        }
         sb.append("\r\n");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(sb.toString().getBytes(StandardCharsets.UTF_8));
-        if (m.has("body")) {
-            out.writeBytes(v.bytes(m.get("body")));
-        }
+        out.writeBytes(body);
         return out.toByteArray();
     }
 
@@ -239,6 +241,13 @@ final class Http1 {
                 last = idx;
             }
         }
+        if (exp.has("bodyMatch")) {
+            String have = actual.body() == null ? "" : new String(actual.body(), StandardCharsets.UTF_8);
+            String p = Matchers.check(exp.get("bodyMatch"), have, v, false);
+            if (p != null) {
+                return "body: " + p;
+            }
+        }
         if (exp.has("body")) {
             byte[] want = v.bytes(exp.get("body"));
             byte[] have = actual.body() == null ? new byte[0] : actual.body();
@@ -281,8 +290,14 @@ final class Http1 {
                 }
                 if (m.has("regex")) {
                     String re = v.interpolate(m.get("regex").asText());
-                    return Pattern.compile(re, Pattern.DOTALL).matcher(actual).matches() ? null
-                            : "'" + actual + "' does not match /" + re + "/";
+                    java.util.regex.Matcher rm = Pattern.compile(re, Pattern.DOTALL).matcher(actual);
+                    if (!rm.matches()) {
+                        return "'" + actual + "' does not match /" + re + "/";
+                    }
+                    if (m.has("capture")) {
+                        v.put(m.get("capture").asText(), rm.groupCount() >= 1 ? rm.group(1) : actual);
+                    }
+                    return null;
                 }
                 if (m.has("capture")) {
                     v.put(m.get("capture").asText(), actual);
