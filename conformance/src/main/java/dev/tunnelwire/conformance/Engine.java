@@ -91,6 +91,7 @@ public final class Engine {
         int unnamed;
         AppEndpoint app;
         H2 h2;
+        int clientStream;
         int stepIndex = -1;
         JsonNode step;
 
@@ -241,6 +242,15 @@ public final class Engine {
             }
         }
 
+        /**
+         * The stream a gun/HTTP/2 step means when it names none: 1 in the server role (the engine opens it); in the
+         * client role, the stream of the first request HEADERS the client under test sent (its id is the client's
+         * choice).
+         */
+        int defaultStream() {
+            return serverRole || clientStream == 0 ? 1 : clientStream;
+        }
+
         H2 h2() {
             if (h2 == null) {
                 h2 = new H2();
@@ -320,12 +330,17 @@ public final class Engine {
                 Object[] d = WsFrame.decode(b);
                 log.frame(true, d == null ? "malformed WebSocket frame" : ((WsFrame) d[0]).describe());
             } else if (s.has("h2")) {
-                b = h2().encode(s.get("h2"), values);
+                JsonNode frame = s.get("h2");
+                String type = frame.path("type").asText();
+                if (!frame.has("stream") && (type.equals("DATA") || type.equals("HEADERS") || type.equals("RST_STREAM"))) {
+                    frame = ((com.fasterxml.jackson.databind.node.ObjectNode) frame.deepCopy()).put("stream", defaultStream());
+                }
+                b = h2().encode(frame, values);
                 logH2Sent(b);
             } else if (s.has("gun")) {
                 JsonNode g = s.get("gun");
                 byte[] msg = g.has("raw") ? values.bytes(g.get("raw")) : Gun.frame(Gun.hunk(values.bytes(g.get("data"))));
-                b = H2.frame(0, g.path("endStream").asBoolean(false) ? 1 : 0, g.path("stream").asInt(1), msg);
+                b = H2.frame(0, g.path("endStream").asBoolean(false) ? 1 : 0, g.path("stream").asInt(defaultStream()), msg);
                 logH2Sent(b);
             } else if (s.has("pht")) {
                 byte[] line = PeerSocket.concat(java.util.Base64.getEncoder().encode(values.bytes(s.get("pht"))),
@@ -491,7 +506,7 @@ public final class Engine {
                 }
             } else if (s.has("gun")) {
                 JsonNode g = s.get("gun");
-                int stream = g.path("stream").asInt(1);
+                int stream = g.path("stream").asInt(defaultStream());
                 byte[] msg = readGun(p, deadline, stream);
                 byte[] want = values.bytes(g.get("data"));
                 byte[] got;
@@ -505,7 +520,7 @@ public final class Engine {
                     throw fail("a Hunk carrying " + hexAndText(want), "a Hunk carrying " + hexAndText(got));
                 }
             } else if (s.has("h2StreamEnd")) {
-                int stream = s.get("h2StreamEnd").path("stream").asInt(1);
+                int stream = s.get("h2StreamEnd").path("stream").asInt(defaultStream());
                 while (true) {
                     H2.Frame fr = readH2(p, deadline);
                     if (fr.type() == 0) {
@@ -559,7 +574,7 @@ public final class Engine {
                 }
             } else if (s.has("gunData")) {
                 JsonNode g = s.get("gunData");
-                int stream = g.path("stream").asInt(1);
+                int stream = g.path("stream").asInt(defaultStream());
                 byte[] want = values.bytes(g.get("data"));
                 byte[] got = new byte[0];
                 while (got.length < want.length) {
@@ -689,6 +704,9 @@ public final class Engine {
             p.take((int) d[1]);
             H2.Frame fr = (H2.Frame) d[0];
             log.frame(false, fr.describe());
+            if (!serverRole && clientStream == 0 && fr.type() == 1 && fr.stream() % 2 == 1) {
+                clientStream = fr.stream();
+            }
             if (fr.type() == 4 && !fr.ack() && f.options().path("h2").path("autoAck").asBoolean(true)) {
                 p.write(H2.frame(4, 1, 0, new byte[0]));
                 log.frame(true, "SETTINGS stream=0 ACK (automatic)");

@@ -12,6 +12,7 @@ import dev.tunnelwire.TunnelRuntime;
 
 import java.net.InetSocketAddress;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * tunnelwire itself, in-process. Server role: the transport's {@link TunnelListener} bound on 127.0.0.1 with the
@@ -19,6 +20,12 @@ import java.util.Locale;
  * {@link TunnelDialer} pointed at the engine's fake server.
  */
 public final class ImplTarget implements Target {
+
+    /**
+     * Fixture transport names whose tunnelwire scheme differs: the V2Ray HTTP transport is {@code http} in the fixtures
+     * (sing-box's and Xray's type name) and {@code v2rayhttp} here, because {@code http} is the HTTP proxy's scheme.
+     */
+    static final Map<String, String> SCHEMES = Map.of("http", "v2rayhttp");
 
     private final TransportRegistry registry;
     private final TunnelRuntime runtime;
@@ -39,7 +46,11 @@ public final class ImplTarget implements Target {
 
     /** Whether tunnelwire has an in-process binding for this transport or protocol. */
     public boolean supports(String transport) {
-        return registry.contains(transport);
+        return registry.contains(scheme(transport));
+    }
+
+    static String scheme(String transport) {
+        return SCHEMES.getOrDefault(transport, transport);
     }
 
     @Override
@@ -50,13 +61,13 @@ public final class ImplTarget implements Target {
     }
 
     private TransportOptions options(Fixture f) {
-        TransportProvider p = registry.provider(f.transport());
+        TransportProvider p = registry.provider(scheme(f.transport()));
         return p.parse(ImplOptions.params(f));
     }
 
     @Override
     public Server startServer(Fixture f, WireLog log) {
-        TransportProvider p = registry.provider(f.transport());
+        TransportProvider p = registry.provider(scheme(f.transport()));
         TransportOptions o = options(f);
         ListenerConfig cfg = ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0))
                 .withAcceptProxyProtocol(ImplOptions.listener(f).path("acceptProxyProtocol").asBoolean(false));
@@ -85,7 +96,7 @@ public final class ImplTarget implements Target {
 
     @Override
     public Client startClient(Fixture f, InetSocketAddress fakeServer, WireLog log) {
-        TransportProvider p = registry.provider(f.transport());
+        TransportProvider p = registry.provider(scheme(f.transport()));
         TransportOptions o = options(f);
         String pp = ImplOptions.dialer(f).path("proxyProtocol").asText("");
         DialerConfig cfg = DialerConfig.of(fakeServer).withProxyProtocol(pp.isEmpty() ? null
