@@ -72,7 +72,7 @@ public final class ImplTarget implements Target {
         ListenerConfig cfg = ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0))
                 .withAcceptProxyProtocol(ImplOptions.listener(f).path("acceptProxyProtocol").asBoolean(false));
         TunnelListener listener = p.newListener(runtime, cfg, o);
-        NettyApp app = new NettyApp(log, null);
+        NettyApp app = new NettyApp(log, (NettyApp.Opener) null);
         InetSocketAddress bound = listener.bind(app.initializer()).syncUninterruptibly().getNow();
         log.note("tunnelwire " + f.transport() + " listener on " + bound + " with " + o);
         return new Server() {

@@ -19,12 +19,26 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class NettyApp extends AppEndpoint {
 
-    private final TunnelDialer dialer;
+    /** How the client under test opens a tunnel for the application. */
+    @FunctionalInterface
+    interface Opener {
+        /**
+         * Opens a tunnel (to {@code destination}, for proxy protocols), running {@code init} before any data is
+         * delivered; takes ownership of {@code first}.
+         */
+        io.netty.util.concurrent.Future<Channel> open(String destination, ByteBuf first, TunnelInitializer init);
+    }
+
+    private final Opener opener;
     private volatile Channel tunnel;
 
     NettyApp(WireLog log, TunnelDialer dialer) {
+        this(log, dialer == null ? null : (dest, first, init) -> dialer.open(first, init));
+    }
+
+    NettyApp(WireLog log, Opener opener) {
         super(log);
-        this.dialer = dialer;
+        this.opener = opener;
     }
 
     /** The initializer to give the listener (server role). */
@@ -51,7 +65,7 @@ final class NettyApp extends AppEndpoint {
     public void open(byte[] firstPayload) {
         openRequested();
         ByteBuf first = firstPayload.length == 0 ? null : Unpooled.wrappedBuffer(firstPayload);
-        dialer.open(first, (ch, info) -> {
+        opener.open(destination(), first, (ch, info) -> {
             tunnel = ch;
             ch.pipeline().addLast("conformance-app", new Recorder());
         }).addListener(f -> {
