@@ -110,6 +110,14 @@ public abstract class AppEndpoint implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether an open succeeds before the handshake is known (an external client's entry port accepts at once): then
+     * a failed handshake shows only as the tunnel ending, and {@code expect_open_fails} accepts that.
+     */
+    public boolean openSucceedsEarly() {
+        return false;
+    }
+
     // ---- observed by the engine ----
 
     public synchronized int tunnels() {

@@ -22,7 +22,21 @@ public record CaseResult(String id, Fixture fixture, String target, Status statu
                          String expected, String actual, String message, long durationMs,
                          List<WireLog.Entry> wireLog) {
 
-    public enum Status { PASS, FAIL, ERROR, SKIPPED }
+    /** DEVIATION: failed, and the fixture documents this peer's deviation (peerDeviations) with evidence. */
+    public enum Status { PASS, FAIL, ERROR, SKIPPED, DEVIATION }
+
+    /** This result, reclassified as a documented deviation of {@code peer} when it failed and the fixture says so. */
+    public CaseResult asDeviationOf(String peer) {
+        if (status != Status.FAIL || peer == null) {
+            return this;
+        }
+        String dev = fixture.deviation(peer);
+        if (dev == null) {
+            return this;
+        }
+        return new CaseResult(id, fixture, target, Status.DEVIATION, step, requirement, expected, actual,
+                "documented deviation of " + peer + ": " + dev, durationMs, wireLog);
+    }
 
     public boolean passed() {
         return status == Status.PASS;

@@ -876,7 +876,7 @@ public final class Engine {
 
         void expectOpenFails() throws Exception {
             AppEndpoint.OpenState st = app.awaitOpenResult(timeout());
-            if (st == AppEndpoint.OpenState.OPEN && step.path("orClosed").asBoolean(false)) {
+            if (st == AppEndpoint.OpenState.OPEN && (step.path("orClosed").asBoolean(false) || app.openSucceedsEarly())) {
                 if (!app.awaitEof(timeout())) {
                     throw fail("the open fails, or the opened tunnel ends, within " + timeout() + " ms",
                             "tunnel open and not ended");

@@ -21,11 +21,12 @@ import java.util.regex.Pattern;
  * @param vars        placeholders evaluated before the first step, in order (a JSON object, possibly empty)
  * @param timeoutMs   default time limit of each expectation
  * @param steps       the script
+ * @param deviations  {@code peerDeviations}: reference peers documented to behave differently
  * @param file        where it was loaded from (for messages)
  */
 public record Fixture(String id, String transport, Role role, String kind, String title, String description,
                       JsonNode source, ObjectNode options, ObjectNode vars, int timeoutMs, List<JsonNode> steps,
-                      String file) {
+                      List<JsonNode> deviations, String file) {
 
     /** Which side the implementation under test plays. */
     public enum Role { CLIENT, SERVER }
@@ -39,6 +40,20 @@ public record Fixture(String id, String transport, Role role, String kind, Strin
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(role, "role");
         steps = List.copyOf(steps);
+        deviations = deviations == null ? List.of() : List.copyOf(deviations);
+    }
+
+    /**
+     * The documented deviation of {@code peer} ("behaviour (evidence)"), or {@code null}. Deviations live in the
+     * fixture's {@code peerDeviations}; {@link FixtureLoader} keeps them in {@link #deviations}.
+     */
+    public String deviation(String peer) {
+        for (JsonNode d : deviations) {
+            if (d.path("peer").asText().equalsIgnoreCase(peer)) {
+                return d.path("behaviour").asText() + " (" + d.path("evidence").asText() + ")";
+            }
+        }
+        return null;
     }
 
     public boolean negative() {

@@ -144,7 +144,13 @@ public final class FixtureLoader {
         ObjectNode vars = n.has("vars") ? (ObjectNode) n.get("vars") : JSON.createObjectNode();
         return new Fixture(id, transport, Fixture.Role.valueOf(role.toUpperCase(Locale.ROOT)), kind,
                 text(n, "title", where), n.path("description").asText(""), source, options, vars,
-                n.path("timeoutMs").asInt(Fixture.DEFAULT_TIMEOUT_MS), list, where);
+                n.path("timeoutMs").asInt(Fixture.DEFAULT_TIMEOUT_MS), list, deviations(n), where);
+    }
+
+    private static List<JsonNode> deviations(JsonNode n) {
+        List<JsonNode> out = new ArrayList<>();
+        n.path("peerDeviations").forEach(out::add);
+        return out;
     }
 
     private static List<Fixture> finish(List<Fixture> out) {

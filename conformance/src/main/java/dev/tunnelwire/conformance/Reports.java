@@ -35,7 +35,7 @@ public final class Reports {
         for (CaseResult r : results) {
             String detail = switch (r.status()) {
                 case PASS -> "";
-                case SKIPPED -> r.message();
+                case SKIPPED, DEVIATION -> r.message();
                 default -> (r.step() >= 0 ? "step " + r.step() + ": " : "")
                         + (r.actual() != null ? "expected " + r.expected() + ", got " + r.actual() : r.message());
             };
@@ -54,7 +54,9 @@ public final class Reports {
         return results.size() + " cases: " + c.getOrDefault(CaseResult.Status.PASS, 0L) + " passed, "
                 + c.getOrDefault(CaseResult.Status.FAIL, 0L) + " failed, "
                 + c.getOrDefault(CaseResult.Status.ERROR, 0L) + " errors, "
-                + c.getOrDefault(CaseResult.Status.SKIPPED, 0L) + " skipped";
+                + c.getOrDefault(CaseResult.Status.SKIPPED, 0L) + " skipped"
+                + (c.containsKey(CaseResult.Status.DEVIATION) ? ", " + c.get(CaseResult.Status.DEVIATION)
+                + " documented peer deviations" : "");
     }
 
     /** Writes index.json, cases/*.json and TEST-conformance.xml under {@code dir}. */
@@ -119,7 +121,7 @@ public final class Reports {
                         .append(esc(s.getKey())).append("\" time=\"").append(seconds(r.durationMs())).append('"');
                 switch (r.status()) {
                     case PASS -> sb.append("/>\n");
-                    case SKIPPED -> sb.append(">\n      <skipped message=\"").append(esc(r.message()))
+                    case SKIPPED, DEVIATION -> sb.append(">\n      <skipped message=\"").append(esc(r.message()))
                             .append("\"/>\n    </testcase>\n");
                     default -> {
                         String tag = r.status() == CaseResult.Status.FAIL ? "failure" : "error";
@@ -139,7 +141,8 @@ public final class Reports {
     private static String counts(List<CaseResult> rs) {
         long f = rs.stream().filter(r -> r.status() == CaseResult.Status.FAIL).count();
         long e = rs.stream().filter(r -> r.status() == CaseResult.Status.ERROR).count();
-        long s = rs.stream().filter(r -> r.status() == CaseResult.Status.SKIPPED).count();
+        long s = rs.stream().filter(r -> r.status() == CaseResult.Status.SKIPPED
+                || r.status() == CaseResult.Status.DEVIATION).count();
         long ms = rs.stream().mapToLong(CaseResult::durationMs).sum();
         return " tests=\"" + rs.size() + "\" failures=\"" + f + "\" errors=\"" + e + "\" skipped=\"" + s
                 + "\" time=\"" + seconds(ms) + "\"";

@@ -18,6 +18,7 @@ import java.util.Locale;
  * Runner --transport ws --role client --client-cmd "my-client --server {server} --listen {entry}"
  * Runner --transport ws --role server --impl          (tunnelwire in-process)
  * common: [--cases 'ws.server.early_data_*,ws.server.reject_*'] [--report-dir d] [--fixtures dir] [--list]
+ *         [--peer sing-box|xray|gost]   (failures the fixtures document as that peer's deviation become DEVIATION)
  * </pre>
  */
 public final class Runner {
@@ -39,6 +40,7 @@ public final class Runner {
         String cases = null;
         String reportDir = null;
         String fixturesDir = null;
+        String peer = null;
         boolean impl = false;
         boolean list = false;
         try {
@@ -53,6 +55,7 @@ public final class Runner {
                     case "--report-dir" -> reportDir = args[++i];
                     case "--fixtures" -> fixturesDir = args[++i];
                     case "--impl" -> impl = true;
+                    case "--peer" -> peer = args[++i];
                     case "--list", "--dryrun" -> list = true;
                     case "-h", "--help" -> {
                         usage(out);
@@ -100,7 +103,7 @@ public final class Runner {
         Engine engine = new Engine();
         try (target) {
             for (Fixture f : selected) {
-                CaseResult r = engine.run(f, target);
+                CaseResult r = engine.run(f, target).asDeviationOf(peer);
                 results.add(r);
                 if (r.status() == CaseResult.Status.FAIL || r.status() == CaseResult.Status.ERROR) {
                     err.print(r.failureText());
@@ -135,6 +138,6 @@ public final class Runner {
     private static void usage(PrintStream out) {
         out.println("usage: conformance --transport T [--role client|server]");
         out.println("         (--target host:port [--app host:port] | --client-cmd 'cmd {server} {entry}' | --impl)");
-        out.println("         [--cases glob,glob] [--report-dir dir] [--fixtures dir] [--list]");
+        out.println("         [--cases glob,glob] [--report-dir dir] [--fixtures dir] [--peer name] [--list]");
     }
 }

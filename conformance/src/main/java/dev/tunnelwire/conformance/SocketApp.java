@@ -28,7 +28,26 @@ public final class SocketApp extends AppEndpoint {
     public static SocketApp listen(WireLog log, InetSocketAddress bind) throws IOException {
         ServerSocket ss = new ServerSocket();
         ss.setReuseAddress(true);
-        ss.bind(bind);
+        // A fixed application port may still be held for a moment by the previous case's sockets: retry briefly.
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (true) {
+            try {
+                ss.bind(bind);
+                break;
+            } catch (java.net.BindException e) {
+                if (System.nanoTime() > deadline) {
+                    ss.close();
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    ss.close();
+                    throw e;
+                }
+            }
+        }
         SocketApp app = new SocketApp(log, ss, null);
         Thread t = new Thread(app::acceptLoop, "conformance-app-accept");
         t.setDaemon(true);
@@ -73,6 +92,11 @@ public final class SocketApp extends AppEndpoint {
         }, "conformance-app-read");
         t.setDaemon(true);
         t.start();
+    }
+
+    @Override
+    public boolean openSucceedsEarly() {
+        return connectTo != null;
     }
 
     @Override
