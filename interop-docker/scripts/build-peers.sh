@@ -16,6 +16,15 @@
 #        TUNNELWIRE_PEERS_FILE   alternative versions.properties
 #        TUNNELWIRE_GIT_<NAME>   git URL/path for the source fallback of peer <NAME> (e.g. TUNNELWIRE_GIT_GOST)
 #        TUNNELWIRE_NO_SOURCE_FALLBACK=1   fail instead of trying the git checkout route
+#        TUNNELWIRE_NO_WRAPPER=1           skip the wrapper-module route (peers with <name>.wrapper)
+#
+# Routes for source=go, tried in this order (the .ok stamp records which one produced the binary):
+#   proxy    go install <package>@<module_version> from the Go module proxy
+#   wrapper  only peers with <name>.wrapper: go build of the committed wrapper module
+#            interop-docker/peers/<wrapper>/ (exact upstream dependency pins, go.sum committed);
+#            needs nothing but the module proxy (gost: the proxy refuses go-gost/gost itself)
+#   git      git checkout of <name>.commit + go build; for peers with a wrapper only when
+#            TUNNELWIRE_GIT_<NAME> is set
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -114,6 +123,29 @@ go_build_proxy() {
   ( go_env_common; export GOBIN=$out; go "${args[@]}" "$pkg@$ver" ) >&2
 }
 
+# go_build_wrapper name outdir: go build of the committed wrapper module peers/<wrapper>/
+# (its go.mod pins the upstream release's exact dependency versions; go.sum is committed, so
+# -mod=readonly makes the build fail rather than resolve anything differently)
+go_build_wrapper() {
+  local name=$1 out=$2 wdir tags ldflags
+  wdir=$SCRIPT_DIR/../peers/$(prop "$name" wrapper)
+  [[ -f $wdir/go.mod && -f $wdir/go.sum ]] || { log "$name: wrapper module $wdir (go.mod + go.sum) missing"; return 1; }
+  wdir=$(cd "$wdir" && pwd)
+  tags=$(prop "$name" tags ""); ldflags="-s -w $(prop "$name" ldflags "")"
+  local args=(build -trimpath -buildvcs=false -mod=readonly -ldflags "${ldflags% }" -o "$out/$(prop "$name" binary)")
+  [[ -n $tags ]] && args+=(-tags "$tags")
+  log "$name: wrapper build: (cd $wdir; go ${args[*]} .)"
+  ( cd "$wdir"; go_env_common; export GOWORK=off; go "${args[@]}" . ) >&2
+}
+
+# wrapper_detail name: what the stamp records for the wrapper route
+wrapper_detail() {
+  local w
+  w=$SCRIPT_DIR/../peers/$(prop "$1" wrapper)
+  printf 'go build interop-docker/peers/%s (go.mod sha256 %s, go.sum sha256 %s)' "$(prop "$1" wrapper)" \
+    "$(sha256sum "$w/go.mod" | cut -c1-16)" "$(sha256sum "$w/go.sum" | cut -c1-16)"
+}
+
 # go_build_source name outdir workdir: git checkout of <commit> + go build (deps from the module proxy)
 go_build_source() {
   local name=$1 out=$2 work=$3 url envname commit module pkg rel tags ldflags
@@ -156,8 +188,20 @@ apt_build() {
   cp "$abin" "$out/$(prop "$name" binary)"
 }
 
+# git_route_allowed name: the git fallback is tried unless disabled; for a peer with a wrapper
+# only when TUNNELWIRE_GIT_<NAME> names a reachable clone (the default URL is GitHub)
+git_route_allowed() {
+  local name=$1 envname
+  [[ ${TUNNELWIRE_NO_SOURCE_FALLBACK:-0} != 1 ]] || return 1
+  [[ -z $(prop "$name" wrapper "") ]] && return 0
+  envname="TUNNELWIRE_GIT_$(printf '%s' "$name" | tr 'a-z-' 'A-Z_')"
+  [[ -n ${!envname:-} ]] && return 0
+  log "$name: git source fallback skipped ($envname is not set)"
+  return 1
+}
+
 build_one() {
-  local name=$1 force=$2 dir bin tmp built ver_out t0 t1 src
+  local name=$1 force=$2 dir bin tmp built ver_out t0 t1 src route=- route_detail=-
   known_peer "$name" || die "unknown peer '$name' (known: $(list_peers | tr '\n' ' '))"
   dir=$(peer_dir "$name"); bin=$(peer_bin "$name")
   if [[ $force != 1 ]] && cached_ok "$name"; then
@@ -172,9 +216,12 @@ build_one() {
     go)
       command -v go >/dev/null 2>&1 || { rm -rf "$tmp"; die "$name: 'go' not found in PATH"; }
       if go_build_proxy "$name" "$tmp/bin"; then
-        :
-      elif [[ ${TUNNELWIRE_NO_SOURCE_FALLBACK:-0} != 1 ]] && { log "$name: go install failed, trying the git source fallback"; go_build_source "$name" "$tmp/bin" "$tmp"; }; then
-        :
+        route=proxy; route_detail="go install $(prop "$name" package)@$(prop "$name" module_version)"
+      elif [[ -n $(prop "$name" wrapper "") && ${TUNNELWIRE_NO_WRAPPER:-0} != 1 ]] \
+          && { log "$name: go install failed, trying the wrapper module peers/$(prop "$name" wrapper)"; go_build_wrapper "$name" "$tmp/bin"; }; then
+        route=wrapper; route_detail=$(wrapper_detail "$name")
+      elif git_route_allowed "$name" && { log "$name: trying the git source fallback"; go_build_source "$name" "$tmp/bin" "$tmp"; }; then
+        route=git; route_detail="git checkout $(prop "$name" commit) + go build $(prop "$name" package)"
       else
         rm -rf "$tmp"; die "$name: build failed (see messages above)"
       fi
@@ -188,6 +235,7 @@ build_one() {
       ;;
     apt)
       apt_build "$name" "$tmp/bin" || { rm -rf "$tmp"; die "$name: apt install failed"; }
+      route=apt; route_detail="$(prop "$name" apt_package)=$(prop "$name" apt_version "")"
       built=$tmp/bin/$(prop "$name" binary)
       ;;
     *) rm -rf "$tmp"; die "$name: unknown source '$src'";;
@@ -207,13 +255,13 @@ build_one() {
   mkdir -p "$dir"
   mv -f "$built" "$bin.new.$$" && mv -f "$bin.new.$$" "$bin"
   {
-    printf 'name=%s\nversion=%s\nsource=%s\nstatic=%s\nbuilt=%s\nbuild_seconds=%s\ngo=%s\nsha256=%s\n--- %s %s\n%s\n' \
-      "$name" "$(prop "$name" version)" "$src" "$static" "$(date -u +%FT%TZ)" "$((t1 - t0))" \
+    printf 'name=%s\nversion=%s\nsource=%s\nroute=%s\nroute_detail=%s\nstatic=%s\nbuilt=%s\nbuild_seconds=%s\ngo=%s\nsha256=%s\n--- %s %s\n%s\n' \
+      "$name" "$(prop "$name" version)" "$src" "$route" "$route_detail" "$static" "$(date -u +%FT%TZ)" "$((t1 - t0))" \
       "$( [[ $src == go ]] && go env GOVERSION || echo -)" "$(sha256sum "$bin" | cut -d' ' -f1)" \
       "$(prop "$name" binary)" "$(prop "$name" version_args)" "$ver_out"
   } > "$bin.ok"
   rm -rf "$tmp"
-  log "$name: built in $((t1 - t0)) s -> $bin"
+  log "$name: built in $((t1 - t0)) s by route '$route' -> $bin"
   printf '%s' "$bin"
 }
 
@@ -271,7 +319,7 @@ while [[ $# -gt 0 ]]; do
     --image) image=1;;
     --force) force=1;;
     --list) list_peers; exit 0;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0;;
+    -h|--help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0;;
     -*) die "unknown option $1";;
     *) names+=("$1");;
   esac

@@ -25,7 +25,8 @@ public final class TransportRegistry {
     public static List<TransportProvider> builtIn() {
         return List.of(
                 new dev.tunnelwire.transport.tcp.TcpTransportProvider(),
-                new dev.tunnelwire.transport.pht.PhtTransportProvider());
+                new dev.tunnelwire.transport.pht.PhtTransportProvider(),
+                new dev.tunnelwire.transport.httpupgrade.HttpUpgradeTransportProvider());
     }
 
     /** Built-ins plus the providers on the class path; a duplicate scheme throws {@link IllegalStateException}. */
