@@ -26,7 +26,11 @@ public final class TransportRegistry {
         return List.of(
                 new dev.tunnelwire.transport.tcp.TcpTransportProvider(),
                 new dev.tunnelwire.transport.pht.PhtTransportProvider(),
-                new dev.tunnelwire.transport.httpupgrade.HttpUpgradeTransportProvider());
+                new dev.tunnelwire.transport.httpupgrade.HttpUpgradeTransportProvider(),
+                new dev.tunnelwire.transport.ws.WsTransportProvider(),
+                new dev.tunnelwire.transport.grpc.GrpcTransportProvider(),
+                new dev.tunnelwire.transport.http.HttpTransportProvider(),
+                new dev.tunnelwire.transport.h2tunnel.H2TunnelTransportProvider());
     }
 
     /** Built-ins plus the providers on the class path; a duplicate scheme throws {@link IllegalStateException}. */

@@ -126,7 +126,7 @@ public final class H2ClientPool implements AutoCloseable {
     }
 
     /** Adds the client codec, multiplexer, window raise, GOAWAY tracking and keepalive to a connected channel. */
-    static void install(Channel ch, H2Settings settings) {
+    public static void install(Channel ch, H2Settings settings) {
         ch.pipeline().addLast("tw-h2", H2Codecs.client(settings));
         ch.pipeline().addLast("tw-h2-mux", new Http2MultiplexHandler(new RefuseInboundStreams()));
         ch.pipeline().addLast("tw-h2-window", H2Codecs.connectionWindow(settings));

@@ -65,16 +65,16 @@ final class HttpUpgradeDialer implements TunnelDialer {
                 return;
             }
             Channel ch = connected.getNow();
-            ch.eventLoop().execute(() -> {
-                if (!ch.isActive()) {
-                    ReferenceCountUtil.safeRelease(firstPayload);
-                    promise.tryFailure(new dev.tunnelwire.HandshakeException("connection closed before the request"));
-                    return;
-                }
-                ch.pipeline().addLast(HttpUpgradeProtocol.CODEC, new HttpClientCodec());
-                ch.pipeline().addLast(HttpUpgradeProtocol.HANDSHAKE,
-                        new HttpUpgradeClientHandshakeHandler(options, host, firstPayload, init, promise));
-            });
+            // On the channel's loop with autoRead off (ClientStack's contract): install, then start reading.
+            if (!ch.isActive()) {
+                ReferenceCountUtil.safeRelease(firstPayload);
+                promise.tryFailure(new dev.tunnelwire.HandshakeException("connection closed before the request"));
+                return;
+            }
+            ch.pipeline().addLast(HttpUpgradeProtocol.CODEC, new HttpClientCodec());
+            ch.pipeline().addLast(HttpUpgradeProtocol.HANDSHAKE,
+                    new HttpUpgradeClientHandshakeHandler(options, host, firstPayload, init, promise));
+            ch.config().setAutoRead(true);
         });
         return promise;
     }

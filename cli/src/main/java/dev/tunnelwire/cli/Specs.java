@@ -1,0 +1,57 @@
+package dev.tunnelwire.cli;
+
+import java.util.List;
+import java.util.Map;
+
+/** The normalised configuration the launcher runs, whether it came from {@code -L}/{@code -F} or a config file. */
+final class Specs {
+
+    private Specs() {
+    }
+
+    /**
+     * Server TLS material: files, or none (then a self-signed certificate is generated at start, as gost does).
+     *
+     * @param caFile a CA file makes the listener require client certificates (gost's rule)
+     */
+    record ServerTls(String certFile, String keyFile, String caFile) {
+        static final ServerTls GENERATED = new ServerTls(null, null, null);
+    }
+
+    /**
+     * Client TLS: gost clients do not verify unless {@code secure=true}.
+     *
+     * @param secure     verify the server certificate and name
+     * @param serverName SNI and verification name, or {@code null} for the node host
+     * @param caFile     trusted CA file, or {@code null}
+     */
+    record ClientTls(boolean secure, String serverName, String caFile, String certFile, String keyFile) {
+    }
+
+    /**
+     * One service: a listener of a transport serving a proxy handler.
+     *
+     * @param transport      our registry scheme of the listener
+     * @param tls            server TLS, or {@code null} for cleartext
+     * @param users          user to password; empty for no authentication
+     * @param targets        forward targets ({@code host:port})
+     * @param handlerParams  metadata for the handler
+     * @param listenerParams metadata for the transport
+     * @param chain          name of the chain the handler dials through, or {@code null} for direct
+     */
+    record Service(String name, String host, int port, String handler, String transport, ServerTls tls,
+                   Map<String, String> users, List<String> targets, Map<String, String> handlerParams,
+                   Map<String, String> listenerParams, String chain) {
+    }
+
+    /** One chain node: the dialer's transport and the connector's protocol. */
+    record Node(String name, String host, int port, String connector, String transport, ClientTls tls, String user,
+                String password, Map<String, String> connectorParams, Map<String, String> dialerParams) {
+    }
+
+    record Chain(String name, List<Node> hops) {
+    }
+
+    record Config(List<Service> services, List<Chain> chains) {
+    }
+}

@@ -1,0 +1,282 @@
+package dev.tunnelwire.proxy.http;
+
+import dev.tunnelwire.internal.ServerSession;
+import dev.tunnelwire.proxy.Destination;
+import dev.tunnelwire.proxy.HandlerContext;
+import dev.tunnelwire.proxy.Outbound;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+
+/**
+ * Forwards absolute-URI requests on one client connection, one at a time: each request gets its own upstream
+ * connection (asked for {@code Connection: close}); the response is decoded and re-encoded towards the client, whose
+ * connection stays open for the next request unless the client asked to close or the response is close-delimited.
+ * Requests the client pipelines are queued until the previous response is complete. Backpressure both ways by
+ * {@code autoRead}. Protocol switches ({@code 101}) are not supported: the upstream's 101 is answered with 502.
+ *
+ * <p>Reference counting: queued messages are owned here until written upstream or released on close.
+ */
+final class PlainForwarder {
+
+    static final String ENCODER = "tw-http-response-encoder";
+
+    private final HandlerContext hc;
+    private final HttpHandlerOptions options;
+    private final ChannelHandlerContext ctx;
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    private Channel upstream;
+    private boolean busy;
+    private boolean requestDone;
+    private boolean responseStarted;
+    private boolean closeAfter;
+    private boolean closed;
+
+    PlainForwarder(HandlerContext hc, HttpHandlerOptions options, ChannelHandlerContext ctx) {
+        this.hc = hc;
+        this.options = options;
+        this.ctx = ctx;
+        ctx.pipeline().addBefore(ctx.name(), ENCODER, new HttpResponseEncoder());
+    }
+
+    /** A request head (already rewritten to origin form) for {@code dst}, or a body part of the current request. */
+    void read(Object msg, Destination dst) {
+        if (closed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (busy && (upstream == null || requestDone || msg instanceof HttpRequest)) {
+            queue.add(msg instanceof HttpRequest ? new Pending((HttpRequest) msg, dst) : msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        if (msg instanceof HttpRequest req) {
+            start(req, dst);
+            return;
+        }
+        if (!busy || upstream == null) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        upstream.write(msg);
+        if (msg instanceof LastHttpContent) {
+            requestDone = true;
+            upstream.flush();
+            ctx.channel().config().setAutoRead(false);
+        } else if (!upstream.isWritable()) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    void readComplete() {
+        if (upstream != null && !closed) {
+            upstream.flush();
+        }
+    }
+
+    private record Pending(HttpRequest request, Destination destination) {
+    }
+
+    private void start(HttpRequest req, Destination dst) {
+        busy = true;
+        requestDone = false;
+        responseStarted = false;
+        closeAfter = !HttpUtil.isKeepAlive(req);
+        req.headers().set("Connection", "close");
+        queue.addFirst(req);
+        ctx.channel().config().setAutoRead(false);
+        Future<Channel> f = hc.outbound().connect(dst, null);
+        f.addListener(x -> ctx.executor().execute(() -> connected(f, dst)));
+    }
+
+    private void connected(Future<Channel> f, Destination dst) {
+        if (!f.isSuccess()) {
+            ServerSession.warn(hc, ctx.channel(), HttpHandler.PROTOCOL, "cannot connect to " + dst, f.cause());
+            fail(HttpHandler.serviceUnavailable(options));
+            return;
+        }
+        Channel up = f.getNow();
+        if (closed) {
+            up.close();
+            return;
+        }
+        upstream = up;
+        up.pipeline().addLast("tw-http-client-codec", new HttpClientCodec());
+        up.pipeline().addLast("tw-http-upstream", new Upstream());
+        up.pipeline().remove(Outbound.HOLD);
+        up.config().setAutoRead(true);
+        // write the request head and any body parts that arrived meanwhile (up to the next request)
+        Object m;
+        while ((m = queue.peek()) != null && !(m instanceof Pending)) {
+            queue.poll();
+            up.write(m);
+            if (m instanceof LastHttpContent) {
+                requestDone = true;
+            }
+        }
+        up.flush();
+        up.closeFuture().addListener(x -> ctx.executor().execute(this::upstreamClosed));
+        if (!requestDone) {
+            ctx.channel().config().setAutoRead(true);
+            ctx.read();
+        }
+    }
+
+    /** The current response is complete: next request, or close. */
+    private void responseDone() {
+        Channel up = upstream;
+        upstream = null;
+        busy = false;
+        if (up != null) {
+            up.close();
+        }
+        if (closeAfter) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            closed = true;
+            releaseQueue();
+            return;
+        }
+        Object m = queue.poll();
+        if (m instanceof Pending p) {
+            start(p.request(), p.destination());
+            return;
+        }
+        ReferenceCountUtil.release(m);
+        ctx.channel().config().setAutoRead(true);
+        ctx.read();
+    }
+
+    private void upstreamClosed() {
+        if (!busy || closed) {
+            return;
+        }
+        if (!responseStarted) {
+            fail(HttpHandler.serviceUnavailable(options));
+        } else {
+            // close-delimited or truncated response: end the client connection too
+            closed = true;
+            releaseQueue();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void fail(String response) {
+        closed = true;
+        releaseQueue();
+        if (upstream != null) {
+            upstream.close();
+        }
+        ctx.pipeline().remove(ENCODER);
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(response.getBytes(StandardCharsets.ISO_8859_1)))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    void inboundClosed() {
+        closed = true;
+        releaseQueue();
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    void inboundWritable() {
+        if (upstream != null && ctx.channel().isWritable() && !upstream.config().isAutoRead()) {
+            upstream.config().setAutoRead(true);
+            upstream.read();
+        }
+    }
+
+    private void releaseQueue() {
+        Object m;
+        while ((m = queue.poll()) != null) {
+            ReferenceCountUtil.release(m instanceof Pending p ? p.request() : m);
+        }
+    }
+
+    /** Upstream response parts go to the client; the end of the response finishes the exchange. */
+    private final class Upstream extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext upCtx, Object msg) {
+            if (ctx.executor().inEventLoop()) {
+                onResponse(upCtx, msg);
+            } else {
+                ctx.executor().execute(() -> onResponse(upCtx, msg));
+            }
+        }
+
+        private void onResponse(ChannelHandlerContext upCtx, Object msg) {
+            if (closed || !(msg instanceof HttpObject) || upCtx.channel() != upstream) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (msg instanceof HttpResponse r) {
+                if (r.status().code() == 101) {
+                    ReferenceCountUtil.release(msg);
+                    ServerSession.warn(hc, ctx.channel(), HttpHandler.PROTOCOL,
+                            "upstream switched protocols; not supported by the plain proxy", null);
+                    fail("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
+                    return;
+                }
+                if (r.status().code() >= 200) {
+                    responseStarted = true;
+                    boolean delimited = HttpUtil.isContentLengthSet(r) || HttpUtil.isTransferEncodingChunked(r)
+                            || r.status().code() == 204 || r.status().code() == 304;
+                    if (!delimited) {
+                        closeAfter = true;
+                    }
+                    if (closeAfter) {
+                        r.headers().set("Connection", "close");
+                    } else {
+                        r.headers().remove(HttpHeaderNames.CONNECTION);
+                    }
+                }
+            }
+            boolean last = msg instanceof LastHttpContent && responseStarted;
+            ctx.write(msg);
+            if (last) {
+                ctx.flush();
+                responseDone();
+            } else if (!ctx.channel().isWritable()) {
+                upCtx.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext upCtx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext upCtx) {
+            if (upCtx.channel().isWritable() && !requestDone) {
+                ctx.executor().execute(() -> {
+                    ctx.channel().config().setAutoRead(true);
+                    ctx.read();
+                });
+            }
+            upCtx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext upCtx, Throwable cause) {
+            ServerSession.warn(hc, ctx.channel(), HttpHandler.PROTOCOL, "upstream failed", cause);
+            upCtx.close();
+        }
+    }
+
+}
