@@ -46,7 +46,7 @@ public final class ImplTarget implements Target {
 
     /** Whether tunnelwire has an in-process binding for this transport or protocol. */
     public boolean supports(String transport) {
-        return registry.contains(scheme(transport));
+        return ProxyBinding.supports(transport) || registry.contains(scheme(transport));
     }
 
     static String scheme(String transport) {
@@ -66,7 +66,10 @@ public final class ImplTarget implements Target {
     }
 
     @Override
-    public Server startServer(Fixture f, WireLog log) {
+    public Server startServer(Fixture f, WireLog log) throws java.io.IOException {
+        if (ProxyBinding.supports(f.transport())) {
+            return ProxyBinding.startServer(runtime, f, log);
+        }
         TransportProvider p = registry.provider(scheme(f.transport()));
         TransportOptions o = options(f);
         ListenerConfig cfg = ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0))
@@ -96,6 +99,9 @@ public final class ImplTarget implements Target {
 
     @Override
     public Client startClient(Fixture f, InetSocketAddress fakeServer, WireLog log) {
+        if (ProxyBinding.supports(f.transport())) {
+            return ProxyBinding.startClient(runtime, f, fakeServer, log);
+        }
         TransportProvider p = registry.provider(scheme(f.transport()));
         TransportOptions o = options(f);
         String pp = ImplOptions.dialer(f).path("proxyProtocol").asText("");

@@ -48,6 +48,7 @@ final class NettyApp extends AppEndpoint {
                 tunnel = ch;
             }
             ch.pipeline().addLast("conformance-app", new Recorder());
+            ch.closeFuture().addListener(f -> closed());
             tunnelAccepted(describe(info));
         };
     }
@@ -68,6 +69,8 @@ final class NettyApp extends AppEndpoint {
         opener.open(destination(), first, (ch, info) -> {
             tunnel = ch;
             ch.pipeline().addLast("conformance-app", new Recorder());
+            // A tunnel may already be closed when the opener hands it over (a proxy response rejected early).
+            ch.closeFuture().addListener(c -> closed());
         }).addListener(f -> {
             if (f.isSuccess()) {
                 opened(describe(TunnelInfo.get((Channel) f.getNow())));
