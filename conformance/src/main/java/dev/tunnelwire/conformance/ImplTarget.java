@@ -23,9 +23,10 @@ public final class ImplTarget implements Target {
 
     /**
      * Fixture transport names whose tunnelwire scheme differs: the V2Ray HTTP transport is {@code http} in the fixtures
-     * (sing-box's and Xray's type name) and {@code v2rayhttp} here, because {@code http} is the HTTP proxy's scheme.
+     * (sing-box's and Xray's type name) and {@code v2rayhttp} here, because {@code http} is the HTTP proxy's scheme;
+     * GOST's HTTP/2 tunnel is {@code h2tunnel} in the fixtures (cleartext: scheme {@code h2c}).
      */
-    static final Map<String, String> SCHEMES = Map.of("http", "v2rayhttp");
+    static final Map<String, String> SCHEMES = Map.of("http", "v2rayhttp", "h2tunnel", "h2c");
 
     private final TransportRegistry registry;
     private final TunnelRuntime runtime;
