@@ -78,7 +78,7 @@ public final class Protocols {
             }
             case "socks5", "socks" -> new Socks5Handler(socks5(auth, p));
             case "http" -> new HttpHandler(http(auth, p));
-            case "http2" -> new dev.tunnelwire.proxy.http2.Http2ProxyHandler(auth, p.string("authBasicRealm", null));
+            case "http2" -> new dev.tunnelwire.proxy.http2.Http2ProxyHandler(auth, p.stringOr("authBasicRealm", null));
             case "auto" -> new AutoHandler(socks5(auth, p), http(auth, p));
             case "relay" -> new RelayHandler(RelayHandlerOptions.builder().authenticator(auth).target(target)
                     .nodelay(p.bool("nodelay", RelayHandlerOptions.DEFAULT_NODELAY)).build());
