@@ -30,7 +30,8 @@ public final class TransportRegistry {
                 new dev.tunnelwire.transport.ws.WsTransportProvider(),
                 new dev.tunnelwire.transport.grpc.GrpcTransportProvider(),
                 new dev.tunnelwire.transport.http.HttpTransportProvider(),
-                new dev.tunnelwire.transport.h2tunnel.H2TunnelTransportProvider());
+                new dev.tunnelwire.transport.h2tunnel.H2TunnelTransportProvider(),
+                new dev.tunnelwire.transport.http2.Http2ProxyTransportProvider());
     }
 
     /** Built-ins plus the providers on the class path; a duplicate scheme throws {@link IllegalStateException}. */

@@ -91,6 +91,7 @@ final class CmdLine {
         if (u.user() != null) {
             users.put(u.user(), u.password() == null ? "" : u.password());
         }
+        gostDefaults(schemes.transport(listener), listenerParams);
         return new Specs.Service(name, u.host(), u.port(), handler, schemes.transport(listener), tls, users,
                 u.targets(), handlerParams, listenerParams, chain);
     }
@@ -134,8 +135,20 @@ final class CmdLine {
             throw new IllegalArgumentException("TLS options " + tlsParams.keySet() + " on cleartext dialer '"
                     + dialer + "' in '" + u.raw() + "'");
         }
+        gostDefaults(schemes.transport(dialer), dialerParams);
         return new Specs.Node(name, u.host(), u.port(), connector, schemes.transport(dialer), tls, u.user(),
                 u.password(), connectorParams, dialerParams);
+    }
+
+    /**
+     * On the command line {@code grpc} is gost's gRPC tunnel ({@code /GostTunel/Tunnel}); Xray/sing-box "gun" is
+     * chosen with {@code flavour=gun}.
+     */
+    private static void gostDefaults(String transport, Map<String, String> params) {
+        if (transport.equals("grpc") && params.keySet().stream()
+                .noneMatch(k -> k.equalsIgnoreCase("flavour") || k.equalsIgnoreCase("flavor"))) {
+            params.put("flavour", "gost");
+        }
     }
 
     /** Splits query parameters; returns the value of {@code grpcInsecure}. TLS keys are lower-cased. */

@@ -19,7 +19,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "tunnelwire", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = {"Runs HTTP-family proxy tunnels, wire-compatible with sing-box, Xray-core and gost.", ""},
-        subcommands = {ReportCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ReportCommand.class, ConformanceCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  # a relay server over WebSocket, and a local HTTP/SOCKS5 proxy that uses it:",
                 "  tunnelwire -L \"relay+ws://127.0.0.1:8080?path=/ws\"",

@@ -26,6 +26,11 @@ final class Schemes {
     private static final Map<String, String> TLS_ALIASES = Map.of("tls", "tcp", "wss", "ws", "phts", "pht",
             "mwss", "mws");
     private static final Set<String> TLS_NATIVE = Set.of("h2", "http2");
+    /** Listener/dialer names gost knows; those we lack are errors, not gost's silent fallback to tcp. */
+    private static final Set<String> GOST_TRANSPORTS = Set.of("tcp", "udp", "tls", "mtls", "ws", "mws", "wss", "mwss",
+            "h2", "h2c", "http2", "grpc", "pht", "phts", "h3", "wt", "quic", "kcp", "ssh", "sshd", "dtls", "icmp",
+            "ohttp", "otls", "obfs4", "obfs-http", "obfs-tls", "ftcp", "rtcp", "rudp", "tun", "tap", "dns", "unix",
+            "serial", "redirect", "tproxy", "red", "redu", "mtcp", "mkcp");
 
     private final TransportRegistry registry;
 
@@ -33,9 +38,11 @@ final class Schemes {
         this.registry = registry;
     }
 
+    /** Whether the name is a transport (ours, or one gost has: {@link #transport} then says if it is available). */
     boolean isTransport(String gostName) {
         String n = gostName.toLowerCase(Locale.ROOT);
-        return registry.contains(TLS_ALIASES.getOrDefault(n, n)) || TLS_ALIASES.containsKey(n);
+        return registry.contains(TLS_ALIASES.getOrDefault(n, n)) || TLS_ALIASES.containsKey(n)
+                || GOST_TRANSPORTS.contains(n);
     }
 
     static boolean isHandler(String name) {

@@ -79,6 +79,18 @@ class CmdLineTest {
             "'pht://127.0.0.1:8080/127.0.0.1:9000', forward, pht, false",
             "'relay+tls://127.0.0.1:8443/127.0.0.1:9000', relay, tcp, true",
             "'tls://127.0.0.1:8443/127.0.0.1:9000', forward, tcp, true",
+            "'http2://u:p@127.0.0.1:8443', http2, http2, true",
+            "'http+h2://127.0.0.1:8443', http, h2, true",
+            "'http+h2c://127.0.0.1:8080', http, h2c, false",
+            "'http+ws://127.0.0.1:8080?path=/ws', http, ws, false",
+            "'http+wss://127.0.0.1:8443?path=/ws', http, ws, true",
+            "'http+grpc://127.0.0.1:8443', http, grpc, true",
+            "'http+grpc://127.0.0.1:8080?grpcInsecure=true', http, grpc, false",
+            "'relay+ws://u:p@127.0.0.1:8080', relay, ws, false",
+            "'ws://127.0.0.1:8080/127.0.0.1:9000?path=/ws', forward, ws, false",
+            "'ws://127.0.0.1:8080', auto, ws, false",
+            "'grpc://127.0.0.1:8443', auto, grpc, true",
+            "'h2c://127.0.0.1:8080/127.0.0.1:9000', forward, h2c, false",
     })
     void serviceDefaults(String url, String handler, String transport, boolean tls) {
         Specs.Service s = svc(url);
@@ -97,6 +109,15 @@ class CmdLineTest {
             "'http+phts://127.0.0.1:8443', http, pht, true",
             "'pht://127.0.0.1:8080', http, pht, false",
             "'tls://127.0.0.1:8443', http, tcp, true",
+            "'http2://u:p@127.0.0.1:8443', http2, http2, true",
+            "'http+h2://127.0.0.1:8443', http, h2, true",
+            "'h2://127.0.0.1:8443', http, h2, true",
+            "'ws://127.0.0.1:8080', http, ws, false",
+            "'http+wss://127.0.0.1:8443?path=/ws', http, ws, true",
+            "'grpc://127.0.0.1:8443', http, grpc, true",
+            "'http+grpc://127.0.0.1:8080?grpcInsecure=true', http, grpc, false",
+            "'relay+ws://u:p@127.0.0.1:8080', relay, ws, false",
+            "'forward+h2c://127.0.0.1:8080', forward, h2c, false",
     })
     void nodeDefaults(String url, String connector, String transport, boolean tls) {
         Specs.Node n = node(url);
@@ -140,6 +161,21 @@ class CmdLineTest {
         e = assertThrows(IllegalArgumentException.class, () -> GostUrl.parse("http://127.0.0.1"));
         assertTrue(e.getMessage().contains("port"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> node("http://127.0.0.1:1/10.0.0.1:2"));
+    }
+
+    @Test
+    void gostsGrpcIsTheGostFlavourOnTheCommandLine() {
+        assertEquals("gost", svc("relay+grpc://127.0.0.1:8443").listenerParams().get("flavour"));
+        assertEquals("gun", svc("relay+grpc://127.0.0.1:8443?flavour=gun").listenerParams().get("flavour"));
+        assertEquals("gost", node("relay+grpc://127.0.0.1:8443").dialerParams().get("flavour"));
+    }
+
+    @Test
+    void transportsNotImplementedAreNamedErrors() {
+        for (String s : List.of("http+mws://127.0.0.1:8080", "http+h3://127.0.0.1:8443", "http+wt://127.0.0.1:8443")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> svc(s), s);
+            assertTrue(e.getMessage().contains("unknown") || e.getMessage().contains("not available"), e.getMessage());
+        }
     }
 
     @Test

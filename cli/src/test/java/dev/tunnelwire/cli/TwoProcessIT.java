@@ -49,6 +49,12 @@ class TwoProcessIT {
             "http-connect | http://u:p@127.0.0.1:{S} | http://u:p@127.0.0.1:{S}",
             "relay-pht    | relay+pht://u:p@127.0.0.1:{S} | relay+pht://u:p@127.0.0.1:{S}",
             "socks5-tls   | socks5+tls://u:p@127.0.0.1:{S} | socks5+tls://u:p@127.0.0.1:{S}",
+            "relay-ws     | relay+ws://u:p@127.0.0.1:{S}?path=/ws | relay+ws://u:p@127.0.0.1:{S}?path=/ws",
+            "relay-wss    | relay+wss://u:p@127.0.0.1:{S}?path=/ws | relay+wss://u:p@127.0.0.1:{S}?path=/ws",
+            "relay-grpc   | relay+grpc://u:p@127.0.0.1:{S}?grpcInsecure=true | relay+grpc://u:p@127.0.0.1:{S}?grpcInsecure=true",
+            "http-grpc-tls | http+grpc://u:p@127.0.0.1:{S} | http+grpc://u:p@127.0.0.1:{S}",
+            "http-h2      | http+h2://u:p@127.0.0.1:{S} | http+h2://u:p@127.0.0.1:{S}",
+            "http2-proxy  | http2://u:p@127.0.0.1:{S} | http2://u:p@127.0.0.1:{S}",
     })
     void sixteenMebibytesThroughTwoProcesses(String name, String serverUrl, String nodeUrl) throws Exception {
         int serverPort = freePort();

@@ -23,7 +23,7 @@ public final class Params {
         this.values = values == null ? Map.of() : values;
     }
 
-    /** The first present key among {@code names} (aliases), or {@code null}. */
+    /** The first present key among {@code names} (aliases), or {@code null}; use {@link #stringOr} for a default. */
     public String string(String... names) {
         String found = null;
         for (String n : names) {
@@ -35,7 +35,8 @@ public final class Params {
         return found;
     }
 
-    public String string(String name, String def) {
+    /** The value of {@code name}, or {@code def} when absent (not an alias list: see {@link #string(String...)}). */
+    public String stringOr(String name, String def) {
         String v = string(new String[] {name});
         return v == null ? def : v;
     }

@@ -28,7 +28,8 @@ import java.util.Map;
 /**
  * Builds handlers and connectors by protocol name from the parts of a gost-style URL
  * ({@code socks5://user:pass@host:port?key=value}, {@code relay+ws://...}, {@code tcp://:port/target}), for the CLI.
- * Names: {@code vless}, {@code socks5} (alias {@code socks}), {@code http}, {@code relay}, {@code forward} (aliases
+ * Names: {@code vless}, {@code socks5} (alias {@code socks}), {@code http}, {@code http2} (gost's HTTP/2 proxy, over
+ * the {@code http2} transport), {@code relay}, {@code forward} (aliases
  * {@code tcp}), {@code auto} (handler only). Metadata keys (gost's names where gost has them):
  * <ul>
  *   <li>relay: {@code nodelay} (handler and connector);</li>
@@ -44,12 +45,12 @@ public final class Protocols {
 
     /** Handler names. */
     public static List<String> handlerNames() {
-        return List.of("vless", "socks5", "socks", "http", "relay", "forward", "tcp", "auto");
+        return List.of("vless", "socks5", "socks", "http", "http2", "relay", "forward", "tcp", "auto");
     }
 
     /** Connector names. */
     public static List<String> connectorNames() {
-        return List.of("vless", "socks5", "socks", "http", "relay", "forward", "tcp");
+        return List.of("vless", "socks5", "socks", "http", "http2", "relay", "forward", "tcp");
     }
 
     /**
@@ -77,6 +78,7 @@ public final class Protocols {
             }
             case "socks5", "socks" -> new Socks5Handler(socks5(auth, p));
             case "http" -> new HttpHandler(http(auth, p));
+            case "http2" -> new dev.tunnelwire.proxy.http2.Http2ProxyHandler(auth, p.stringOr("authBasicRealm", null));
             case "auto" -> new AutoHandler(socks5(auth, p), http(auth, p));
             case "relay" -> new RelayHandler(RelayHandlerOptions.builder().authenticator(auth).target(target)
                     .nodelay(p.bool("nodelay", RelayHandlerOptions.DEFAULT_NODELAY)).build());
@@ -111,6 +113,7 @@ public final class Protocols {
             }
             case "socks5", "socks" -> new Socks5Connector(new Socks5ConnectorOptions(user, password));
             case "http" -> new HttpConnector(new HttpConnectorOptions(user, password));
+            case "http2" -> new dev.tunnelwire.proxy.http2.Http2ProxyConnector(user, password);
             case "relay" -> new RelayConnector(RelayConnectorOptions.builder().user(user).password(password)
                     .nodelay(p.bool("nodelay", RelayConnectorOptions.DEFAULT_NODELAY)).build());
             case "forward", "tcp" -> ForwardConnector.INSTANCE;

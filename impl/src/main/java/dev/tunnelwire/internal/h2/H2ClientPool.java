@@ -125,7 +125,11 @@ public final class H2ClientPool implements AutoCloseable {
         return promise;
     }
 
-    /** Adds the client codec, multiplexer, window raise, GOAWAY tracking and keepalive to a connected channel. */
+    /**
+     * Adds the client codec, multiplexer, window raise, GOAWAY tracking and keepalive to a connected channel. Public
+     * for dialers that run a private HTTP/2 connection over a carrier ({@code TunnelDialer.openOver}), which cannot
+     * be pooled.
+     */
     public static void install(Channel ch, H2Settings settings) {
         ch.pipeline().addLast("tw-h2", H2Codecs.client(settings));
         ch.pipeline().addLast("tw-h2-mux", new Http2MultiplexHandler(new RefuseInboundStreams()));

@@ -60,6 +60,7 @@ public final class H2StreamAdapter extends ChannelDuplexHandler {
     private final Http2Error closeResetCode;
     private boolean inputShutdown;
     private boolean outputShutdown;
+    private boolean endOfInputOnRead;
     private ChannelFuture lastWrite;
 
     /** @param closeResetCode the RST_STREAM code of a close while the peer's side is open (see class doc) */
@@ -106,6 +107,28 @@ public final class H2StreamAdapter extends ChannelDuplexHandler {
             inputShutdown = true;
             ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }
+    }
+
+    /**
+     * Reports the end of input when the application next reads (or at once when {@code autoRead} is on): for a
+     * stream whose request HEADERS already carried END_STREAM, so that an application that turned {@code autoRead}
+     * off in its initializer does not miss the event before its handlers are in place. Call on the event loop.
+     */
+    public void endOfInputOnRead(ChannelHandlerContext ctx) {
+        if (ctx.channel().config().isAutoRead()) {
+            endOfInput(ctx);
+        } else {
+            endOfInputOnRead = true;
+        }
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (endOfInputOnRead) {
+            endOfInputOnRead = false;
+            endOfInput(ctx);
+        }
+        ctx.read();
     }
 
     @Override

@@ -49,6 +49,7 @@ final class H1ClientHandshakeHandler extends ChannelDuplexHandler {
     /** The application asked for a read that has not been answered with a read-complete yet. */
     private boolean appWantsRead;
     private ByteBuf held;
+    private boolean heldInputShutdown;
     private ScheduledFuture<?> timeout;
 
     /** @param head the request head (ownership taken) */
@@ -138,7 +139,7 @@ final class H1ClientHandshakeHandler extends ChannelDuplexHandler {
     }
 
     private void removeWhenDrained(ChannelHandlerContext ctx) {
-        if (held == null && !ctx.isRemoved()) {
+        if (held == null && !heldInputShutdown && !ctx.isRemoved()) {
             ctx.pipeline().remove(this);
         }
     }
@@ -157,13 +158,22 @@ final class H1ClientHandshakeHandler extends ChannelDuplexHandler {
 
     @Override
     public void read(ChannelHandlerContext ctx) {
-        if (held != null) {
+        if (held != null || heldInputShutdown) {
             ByteBuf b = held;
             held = null;
-            ctx.fireChannelRead(b);
-            appWantsRead = false;
-            ctx.fireChannelReadComplete();
+            if (b != null) {
+                ctx.fireChannelRead(b);
+                appWantsRead = false;
+                ctx.fireChannelReadComplete();
+            }
+            if (heldInputShutdown) {
+                heldInputShutdown = false;
+                ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            }
             removeWhenDrained(ctx);
+            if (ctx.channel().config().isAutoRead()) {
+                ctx.read(); // autoRead was just turned on: keep the socket reading after the held bytes
+            }
             return;
         }
         appWantsRead = true;
@@ -172,9 +182,15 @@ final class H1ClientHandshakeHandler extends ChannelDuplexHandler {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (!established && evt instanceof ChannelInputShutdownEvent) {
-            fail(ctx, new HandshakeException("v2ray-http: connection closed before the response"));
-            return;
+        if (evt instanceof ChannelInputShutdownEvent) {
+            if (!established) {
+                fail(ctx, new HandshakeException("v2ray-http: connection closed before the response"));
+                return;
+            }
+            if (held != null) {
+                heldInputShutdown = true; // delivered after the held bytes
+                return;
+            }
         }
         ctx.fireUserEventTriggered(evt);
     }

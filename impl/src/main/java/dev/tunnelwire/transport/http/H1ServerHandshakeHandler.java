@@ -7,7 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -36,12 +36,13 @@ import java.util.Date;
  *   <li>then removes the encoder, runs the application's initializer and removes the decoder, which hands the bytes it
  *       holds behind the head (a {@code Content-Length} body, pipelined tunnel data: they are the same raw stream) to
  *       the application, in order, before anything read later. The decoder is stopped before it looks at a body, so
- *       no body framing is ever decoded.</li>
+ *       no body framing is ever decoded. While the application has {@code autoRead} off (for example until it has
+ *       connected upstream) those bytes, and a half-close behind them, are held until it reads.</li>
  * </ul>
  *
  * <p><b>Reference counting.</b> Decoder output is released here; raw bytes after acceptance are passed on.
  */
-final class H1ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
+final class H1ServerHandshakeHandler extends ChannelDuplexHandler {
 
     static final String NAME = "tw-v2rayhttp-server";
 
@@ -51,6 +52,10 @@ final class H1ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
     private final TunnelInitializer initializer;
     private final Runnable cancelTimeout;
     private State state = State.WAITING;
+    /** Bytes behind the head, held while the application has {@code autoRead} off and has not asked to read. */
+    private ByteBuf held;
+    private boolean heldInputShutdown;
+    private boolean appWantsRead;
 
     H1ServerHandshakeHandler(HttpListener listener, TunnelInitializer initializer, Runnable cancelTimeout) {
         this.listener = listener;
@@ -60,8 +65,12 @@ final class H1ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (state == State.TUNNEL && msg instanceof ByteBuf) {
-            ctx.fireChannelRead(msg);
+        if (state == State.TUNNEL && msg instanceof ByteBuf buf) {
+            if (held == null && (appWantsRead || ctx.channel().config().isAutoRead())) {
+                ctx.fireChannelRead(buf);
+            } else {
+                held = held == null ? buf : Unpooled.wrappedBuffer(held, buf);
+            }
             return;
         }
         try {
@@ -113,12 +122,56 @@ final class H1ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         // Hands the bytes behind the head to us (and through us to the application), raw.
         ctx.pipeline().remove(HttpListener.H1_DECODER);
-        // The decoder may still fire the empty LastHttpContent it produced with the head; step aside after that.
-        ctx.executor().execute(() -> {
-            if (!ctx.isRemoved()) {
-                ctx.pipeline().remove(this);
+        // The decoder may still fire the empty LastHttpContent it produced with the head; step aside after that
+        // (or, when bytes are held for an application that is not reading yet, once they are delivered).
+        ctx.executor().execute(() -> removeWhenDrained(ctx));
+    }
+
+    private void removeWhenDrained(ChannelHandlerContext ctx) {
+        if (held == null && !heldInputShutdown && !ctx.isRemoved()) {
+            ctx.pipeline().remove(this);
+        }
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (held != null || heldInputShutdown) {
+            ByteBuf b = held;
+            held = null;
+            if (b != null) {
+                ctx.fireChannelRead(b);
+                ctx.fireChannelReadComplete();
             }
-        });
+            if (heldInputShutdown) {
+                heldInputShutdown = false;
+                ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            }
+            if (state == State.TUNNEL) {
+                removeWhenDrained(ctx);
+            }
+            if (ctx.channel().config().isAutoRead()) {
+                ctx.read(); // autoRead was just turned on: keep the socket reading after the held bytes
+            }
+            return;
+        }
+        appWantsRead = true;
+        ctx.read();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.TUNNEL && held == null) {
+            appWantsRead = false;
+            ctx.fireChannelReadComplete();
+        } else if (state == State.WAITING) {
+            ctx.fireChannelReadComplete();
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        ReferenceCountUtil.safeRelease(held); // only when the pipeline is torn down (channel closed)
+        held = null;
     }
 
     private void reject(ChannelHandlerContext ctx, int status) {
@@ -134,9 +187,15 @@ final class H1ServerHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (state != State.TUNNEL && evt instanceof ChannelInputShutdownEvent) {
-            ctx.close();
-            return;
+        if (evt instanceof ChannelInputShutdownEvent) {
+            if (state != State.TUNNEL) {
+                ctx.close();
+                return;
+            }
+            if (held != null) {
+                heldInputShutdown = true; // after the held bytes
+                return;
+            }
         }
         ctx.fireUserEventTriggered(evt);
     }

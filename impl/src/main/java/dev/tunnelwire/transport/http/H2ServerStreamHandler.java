@@ -73,11 +73,12 @@ final class H2ServerStreamHandler extends ChannelInboundHandlerAdapter {
             }
         }
         Http2StreamChannel stream = (Http2StreamChannel) ctx.channel();
-        ctx.pipeline().replace(this, H2StreamAdapter.NAME, H2StreamAdapter.forServer());
+        H2StreamAdapter adapter = H2StreamAdapter.forServer();
+        ctx.pipeline().replace(this, H2StreamAdapter.NAME, adapter);
         TunnelInfo info = new TunnelInfo(HttpOptions.SCHEME, listener.clientAddress(stream, requestHeaders),
                 stream.localAddress(), host, target, requestHeaders);
         if (Establish.tunnel(stream, info, initializer, null, null) && frame.isEndStream()) {
-            stream.pipeline().fireChannelRead(frame); // the adapter reports the end of input
+            adapter.endOfInputOnRead(stream.pipeline().context(adapter));
         }
     }
 }

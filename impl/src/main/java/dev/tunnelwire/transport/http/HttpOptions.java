@@ -43,9 +43,9 @@ import java.util.Objects;
  *                           {@link H2Settings#pingTimeout()} is {@code ping_timeout}. Its
  *                           {@link H2Settings#maxHeaderListSize()} also bounds the HTTP/1.1 request head the server
  *                           accepts. Default {@link H2Settings#defaults()}.
- * @param h2cPriorKnowledge  client without TLS: speak HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1, as v2fly's
- *                           cleartext {@code h2} does. Ignored with TLS and by the server (which detects h2c by its
- *                           preface). Default {@code false}.
+ * @param h2cPriorKnowledge  client without TLS: speak HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1 (what
+ *                           sing-box's and v2fly's cleartext servers accept; neither peer's client does it). Ignored
+ *                           with TLS and by the server (which detects h2c by its preface). Default {@code false}.
  * @param handshakeTimeout   client HTTP/1.1: how long to wait for the response head after sending the request; server:
  *                           how long TLS, PROXY header and the request head (or HTTP/2 preface) may take together.
  *                           The HTTP/2 client does not time out response HEADERS (sing-box servers up to 1.13.1 send

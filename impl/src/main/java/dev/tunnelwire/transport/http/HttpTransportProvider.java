@@ -44,12 +44,12 @@ public final class HttpTransportProvider implements TransportProvider {
     public HttpOptions parse(Map<String, String> params) {
         Params p = new Params(HttpOptions.SCHEME, params);
         HttpOptions.Builder b = HttpOptions.builder();
-        String hosts = p.string("host", null);
+        String hosts = p.stringOr("host", null);
         if (hosts != null) {
             b.hosts(Arrays.stream(hosts.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList());
         }
-        b.path(p.string("path", null));
-        b.method(p.string("method", null));
+        b.path(p.stringOr("path", null));
+        b.method(p.stringOr("method", null));
         if (params != null) {
             for (String key : new TreeSet<>(params.keySet())) {
                 if (key.startsWith(HEADER_PREFIX) && key.length() > HEADER_PREFIX.length()) {

@@ -134,11 +134,15 @@ final class WsProtocol {
         return false;
     }
 
-    /** Frame decoder settings: no extensions, masks not enforced (like sing-box), limit from the options. */
+    /**
+     * Frame decoder settings: no extensions, limit from the options. A server requires masked client frames and
+     * closes with 1002 otherwise (RFC 6455 section 5.1, as Xray and gost do; sing-box is lenient here); a client
+     * tolerates masked server frames (no peer sends them, and refusing them helps nobody).
+     */
     static WebSocketDecoderConfig decoderConfig(WsOptions o, boolean server) {
         return WebSocketDecoderConfig.newBuilder()
                 .expectMaskedFrames(server)
-                .allowMaskMismatch(true)
+                .allowMaskMismatch(!server)
                 .allowExtensions(false)
                 .maxFramePayloadLength(o.maxFramePayload() == 0 ? Integer.MAX_VALUE : o.maxFramePayload())
                 .closeOnProtocolViolation(true)

@@ -88,7 +88,7 @@ public final class WsTransportProvider implements TransportProvider {
         return b.build();
     }
 
-    /** The first present key among the aliases ({@code Params.string(String, String)} is name-and-default). */
+    /** The first present key among the aliases. */
     private static String alias(Params p, String... names) {
         return p.string(names);
     }

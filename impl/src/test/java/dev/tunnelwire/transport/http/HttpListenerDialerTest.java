@@ -5,6 +5,7 @@ import dev.tunnelwire.DialerConfig;
 import dev.tunnelwire.ListenerConfig;
 import dev.tunnelwire.TunnelDialer;
 import dev.tunnelwire.TunnelInfo;
+import dev.tunnelwire.TunnelInitializer;
 import dev.tunnelwire.TunnelListener;
 import dev.tunnelwire.TunnelRuntime;
 import io.netty.bootstrap.Bootstrap;
@@ -103,6 +104,76 @@ class HttpListenerDialerTest {
         assertTrue(conn.closeFuture().await(3, TimeUnit.SECONDS), "GOAWAY and close once idle");
     }
 
+    @ParameterizedTest(name = "tls={0} h2c={1}")
+    @CsvSource({"false, false", "false, true", "true, false"})
+    void serverSeesTheClientsHostPathMethodAndHeaders(boolean tls, boolean h2c) throws Exception {
+        InetSocketAddress addr = startEcho(HttpOptions.builder().hosts("b.example").path("/p").method("POST")
+                .build(), tls);
+        dialer = new HttpTransportProvider().newDialer(runtime,
+                DialerConfig.of(addr, tls ? ApiHarness.clientTls() : null),
+                HttpOptions.builder().hosts("b.example").path("/p/q r").method("POST").h2cPriorKnowledge(h2c)
+                        .header("X-Client", "a", "b").build());
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        Channel t = openEcho(dialer, null, "x", reply);
+        reply.get(5, TimeUnit.SECONDS);
+        t.close();
+        TunnelInfo info = accepted.get(0);
+        assertEquals("b.example", info.authority());
+        assertEquals("/p/q%20r", info.path());
+        if (tls || h2c) {
+            assertEquals(List.of("a", "b"), info.headers().getAll("x-client"));
+            assertEquals(null, info.headers().get("user-agent"));
+        } else {
+            assertEquals("a, b", info.headers().get("X-Client"), "HTTP/1.1 joins the values as Go does");
+            assertEquals("b.example", info.headers().get("Host"));
+        }
+    }
+
+    @Test
+    void heldBytesThenAutoReadOnKeepsTheConnectionReading() throws Exception {
+        listener = new HttpTransportProvider().newListener(runtime,
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)), HttpOptions.defaults());
+        InetSocketAddress addr = listener.bind((ch, info) -> {
+            ch.config().setAutoRead(false);
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ctx.writeAndFlush(msg);
+                }
+            });
+            // Later, only autoRead on (no explicit read()): the held bytes and everything after must flow.
+            ch.eventLoop().schedule(() -> ch.config().setAutoRead(true), 300, TimeUnit.MILLISECONDS);
+        }).get(5, TimeUnit.SECONDS);
+        dialer = new HttpTransportProvider().newDialer(runtime, DialerConfig.of(addr), HttpOptions.defaults());
+        StringBuilder got = new StringBuilder();
+        Channel t = dialer.open(Unpooled.copiedBuffer("first", StandardCharsets.US_ASCII), (ch, info) ->
+                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ByteBuf b = (ByteBuf) msg;
+                        synchronized (got) {
+                            got.append(b.toString(StandardCharsets.US_ASCII));
+                        }
+                        b.release();
+                    }
+                })).get(10, TimeUnit.SECONDS);
+        Thread.sleep(700);
+        t.writeAndFlush(Unpooled.copiedBuffer("second", StandardCharsets.US_ASCII));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            synchronized (got) {
+                if (got.length() >= "firstsecond".length()) {
+                    break;
+                }
+            }
+            Thread.sleep(10);
+        }
+        synchronized (got) {
+            assertEquals("firstsecond", got.toString());
+        }
+        t.close();
+    }
+
     @Test
     void trustedXForwardedForBecomesTheClientAddress() throws Exception {
         InetSocketAddress addr = startEcho(HttpOptions.builder().trustXForwardedFor(true).build(), false);
@@ -126,6 +197,47 @@ class HttpListenerDialerTest {
         t.close();
         InetSocketAddress remote = (InetSocketAddress) accepted.get(0).remoteAddress();
         assertEquals("127.0.0.1", remote.getAddress().getHostAddress());
+    }
+
+    @ParameterizedTest(name = "tls={0} h2c={1}")
+    @CsvSource({"false, false", "false, true", "true, false"})
+    void halfCloseRightAfterLargeWritesLosesNothing(boolean tls, boolean h2c) throws Exception {
+        int total = 8 * 1024 * 1024;
+        CompletableFuture<Long> receivedAtEnd = new CompletableFuture<>();
+        listener = new HttpTransportProvider().newListener(runtime,
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0), tls ? ApiHarness.serverTls() : null),
+                HttpOptions.defaults());
+        InetSocketAddress addr = listener.bind((ch, info) -> ch.pipeline().addLast(
+                new ChannelInboundHandlerAdapter() {
+                    long count;
+
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        count += ((ByteBuf) msg).readableBytes();
+                        ((ByteBuf) msg).release();
+                    }
+
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                            receivedAtEnd.complete(count);
+                        }
+                    }
+                })).get(5, TimeUnit.SECONDS);
+        dialer = new HttpTransportProvider().newDialer(runtime,
+                DialerConfig.of(addr, tls ? ApiHarness.clientTls() : null),
+                HttpOptions.builder().h2cPriorKnowledge(h2c).build());
+        Channel t = dialer.open(TunnelInitializer.NONE).get(10, TimeUnit.SECONDS);
+        byte[] chunk = new byte[64 * 1024];
+        t.eventLoop().execute(() -> {
+            // Everything queued at once, far beyond the socket buffer and the stream window, then the half-close.
+            for (int i = 0; i < total / chunk.length; i++) {
+                t.write(Unpooled.wrappedBuffer(chunk));
+            }
+            dev.tunnelwire.Tunnels.shutdownOutput(t);
+        });
+        assertEquals(total, receivedAtEnd.get(30, TimeUnit.SECONDS), "bytes before the end of input");
+        t.close();
     }
 
     @ParameterizedTest(name = "tls={0} h2c={1}")

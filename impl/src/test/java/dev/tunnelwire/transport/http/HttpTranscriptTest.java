@@ -166,11 +166,26 @@ class HttpTranscriptTest {
         H1ClientHandshakeHandler hs = (H1ClientHandshakeHandler) ch.pipeline().get(H1ClientHandshakeHandler.NAME);
         hs.sendRequest(ch.pipeline().context(hs));
         assertEquals("POST /a%20b%3Fc HTTP/1.1\r\nHost: h\r\n\r\n", outbound(ch));
+        List<Object> events = new ArrayList<>();
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                events.add(evt);
+            }
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ctx.fireChannelRead(msg);
+            }
+        });
         ch.writeInbound(ascii("HTTP/1.1 200 OK\r\n\r\nearly"));
+        ch.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
         ch.runPendingTasks();
         assertNull(ch.readInbound(), "held until the application reads");
+        assertTrue(events.isEmpty(), "the server's FIN stays behind the held bytes");
         ch.read();
         assertEquals("early", inbound(ch));
+        assertEquals(List.of(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE), events);
     }
 
     @Test
@@ -214,6 +229,39 @@ class HttpTranscriptTest {
         assertEquals(1, accepted.size());
         assertEquals("tunnel.example", accepted.get(0).authority());
         assertEquals("/tun/x?q=1", accepted.get(0).path());
+    }
+
+    @Test
+    void serverHoldsBytesBehindTheHeadWhileTheApplicationDoesNotRead() {
+        TunnelListener l = new HttpTransportProvider().newListener(runtime,
+                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)), HttpOptions.defaults());
+        ch = new EmbeddedChannel();
+        List<Object> events = new ArrayList<>();
+        l.serve(ch, (tunnel, info) -> {
+            tunnel.config().setAutoRead(false); // e.g. until the upstream connection is up
+            tunnel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                    events.add(evt);
+                }
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ctx.fireChannelRead(msg);
+                }
+            });
+        });
+        ch.writeInbound(ascii("PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nbody+more"));
+        ch.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+        assertTrue(outbound(ch).startsWith("HTTP/1.1 200 OK"));
+        ch.runPendingTasks();
+        assertNull(ch.readInbound(), "nothing before the application reads");
+        assertTrue(events.isEmpty(), "nor the half-close behind the bytes");
+        ch.read();
+        assertEquals("body+more", inbound(ch));
+        assertEquals(List.of(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE), events);
+        ch.runPendingTasks();
+        assertNull(ch.pipeline().get(H1ServerHandshakeHandler.NAME), "stepped aside once drained");
     }
 
     @Test
