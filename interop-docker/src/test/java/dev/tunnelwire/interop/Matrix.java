@@ -5,6 +5,8 @@ import dev.tunnelwire.interop.Cell.Direction;
 import dev.tunnelwire.interop.CellDef.Entry;
 import dev.tunnelwire.proxy.Authenticator;
 import dev.tunnelwire.proxy.http.HttpConnector;
+import dev.tunnelwire.proxy.http2.Http2ProxyConnector;
+import dev.tunnelwire.proxy.http2.Http2ProxyHandler;
 import dev.tunnelwire.proxy.http.HttpConnectorOptions;
 import dev.tunnelwire.proxy.http.HttpHandler;
 import dev.tunnelwire.proxy.http.HttpHandlerOptions;
@@ -134,6 +136,17 @@ final class Matrix {
             gostProxy(l, "tcp", "socks5-auth", tls, raw, Map.of(), "socks5", Map.of("notls", true),
                     socks5("tcp", Map.of()));
             gostProxy(l, "tcp", "relay-auth", tls, raw, Map.of(), "relay", Map.of(), relay("tcp", Map.of()));
+            // gost HTTP/2 proxy (CONNECT on HTTP/2 streams), TLS only (peer-gost.md §3)
+            int h2proxy = l.size();
+            gostProxy(l, "http2", "http2-proxy-auth", tls, "http2", Map.of(), "http2", Map.of(),
+                    new ProxySide("http2", Map.of(), "http2", () -> new Http2ProxyConnector(USER, PASS),
+                            () -> new Http2ProxyHandler(Authenticator.user(USER, PASS), null)));
+            if (!tls) {
+                for (int i = h2proxy; i < l.size(); i++) {
+                    l.set(i, l.get(i).unsupported("gost's http2 proxy listener and dialer are TLS-only "
+                            + "(x/listener/http2, x/dialer/http2; peer-gost.md §3.1)"));
+                }
+            }
 
             // VLESS over each transport (peer-singbox.md §6-7, peer-xray.md §7.1, §8)
             singboxVless(l, "singbox", "tcp", "vless", tls, t -> { }, vless("tcp", Map.of()), t -> { },
@@ -195,7 +208,9 @@ final class Matrix {
                 l.set(i, l.get(i).unsupported(V2FLY_434_NO_WS_EARLY_DATA));
             }
             if (tls) {
-                v2flyVless(l, "http", "vless-h2", true, v2H2("/h"), vless("v2rayhttp", Map.of("path", "/h")),
+                // v2fly checks the request's host against httpSettings.host (localhost on both sides here)
+                v2flyVless(l, "http", "vless-h2", true, v2H2("/h"),
+                        vless("v2rayhttp", Map.of("path", "/h", "host", "localhost")),
                         v2H2("/h"), vless("v2rayhttp", Map.of("path", "/h")));
             }
             for (Direction d : Direction.values()) {
