@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       resumes when it becomes writable again, so memory stays bounded by the write-buffer water marks.</li>
  *   <li><b>Half-close:</b> when one side's input ends ({@link ChannelInputShutdownEvent}), the other side's output is
  *       shut down with {@link Tunnels#shutdownOutput} (which closes it on transports without half-close); when both
- *       inputs have ended, both channels are closed.</li>
+ *       inputs have ended, each side closes once its queued writes are out (at the latest after
+ *       {@value #CLOSE_LINGER_SECONDS} s, for a peer that stopped reading).</li>
  *   <li><b>Close:</b> when either side closes, the other is closed after its pending writes are flushed.</li>
  *   <li><b>No copies:</b> buffers are passed on as they are; ownership moves with the write.</li>
  * </ul>
@@ -34,6 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Relay {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
+
+    /** How long both half-closed sides may take to drain their queued writes before they are closed anyway. */
+    static final long CLOSE_LINGER_SECONDS = 30;
 
     /** Bytes moved by a finished relay. */
     public record Result(long aToB, long bToA) {
@@ -147,8 +151,16 @@ public final class Relay {
                 to.flush();
                 Tunnels.shutdownOutput(to);
                 if (inputsEnded.incrementAndGet() == 2) {
-                    ctx.close();
-                    to.close();
+                    // Both directions ended. Each side closes itself once its output is shut down after the data
+                    // queued before the FIN (HalfCloseHandler) or, without half-close, when shutdownOutput closes
+                    // it after the flush. Closing here at once would drop what a slow reader has not taken yet;
+                    // only a side that is still open after the linger time is closed.
+                    Channel self = ctx.channel();
+                    var timer = self.eventLoop().schedule(() -> {
+                        self.close();
+                        to.close();
+                    }, CLOSE_LINGER_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+                    self.closeFuture().addListener(x -> to.closeFuture().addListener(y -> timer.cancel(false)));
                 }
             }
             ctx.fireUserEventTriggered(evt);

@@ -92,7 +92,7 @@ class HttpOptionsTest {
     void registeredAsV2rayhttpWithoutClaimingGostNames() {
         TransportRegistry r = TransportRegistry.defaultRegistry();
         assertInstanceOf(HttpTransportProvider.class, r.provider("v2rayhttp"));
-        assertFalse(r.contains("http"));
-        assertFalse(r.contains("h2"));
+        assertFalse(r.contains("http"), "gost's http is a proxy protocol, not this transport");
+        assertFalse(r.provider("h2") instanceof HttpTransportProvider, "gost's h2 is its own HTTP/2 tunnel");
     }
 }
