@@ -24,8 +24,8 @@ import java.util.Objects;
  * {@code proxy-authorization: Basic} checked when users are configured, else {@code :status 407} with
  * {@code proxy-authenticate: Basic realm="..."}; an unreachable target {@code :status 503}; success
  * {@code :status 200} at once (no END_STREAM), then the stream's DATA is relayed both ways. A request other than
- * CONNECT is answered {@code :status 405} (gost forwards such requests as HTTP/1.1; not supported here yet). Error
- * responses end the stream and carry no body.
+ * CONNECT (after the same authentication) is forwarded as HTTP/1.1, as gost does ({@link Http2PlainForwarder}).
+ * Error responses end the stream and carry no body.
  */
 public final class Http2ProxyHandler implements Handler {
 
@@ -57,15 +57,15 @@ public final class Http2ProxyHandler implements Handler {
                     ctx.close();
                     return;
                 }
-                if (!"CONNECT".contentEquals(Objects.requireNonNullElse(req.method(), ""))) {
-                    reply(ctx.channel(), "405", true);
-                    return;
-                }
                 if (!authorized(req)) {
                     ServerSession.warn(context, ctx.channel(), PROTOCOL, "authentication failed", null);
                     Http2Headers h = new DefaultHttp2Headers().status("407")
                             .add("proxy-authenticate", "Basic realm=\"" + realm + "\"");
                     ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, true)).addListener(ChannelFutureListener.CLOSE);
+                    return;
+                }
+                if (!"CONNECT".contentEquals(Objects.requireNonNullElse(req.method(), ""))) {
+                    ctx.pipeline().replace(this, "tw-http2-forward", new Http2PlainForwarder(req, context));
                     return;
                 }
                 Destination target;

@@ -114,9 +114,66 @@ class Http2ProxyWireTest {
     }
 
     @Test
-    void otherMethodsGet405() throws Exception {
-        Http2HeadersFrame f = request(new DefaultHttp2Headers().method("GET").scheme("https").path("/")
-                .authority("example.com").add("proxy-authorization", basic("u", "p")));
-        assertEquals("405", f.headers().status().toString());
+    void otherMethodsAreForwardedAsHttp11() throws Exception {
+        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
+                new InetSocketAddress("127.0.0.1", 0), 0);
+        java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        origin.createContext("/x", ex -> {
+            byte[] body = ex.getRequestBody().readAllBytes();
+            seen.set(ex.getRequestMethod() + " " + ex.getRequestURI() + " host=" + ex.getRequestHeaders().getFirst("Host")
+                    + " auth=" + ex.getRequestHeaders().getFirst("Proxy-Authorization") + " body=" + new String(body));
+            byte[] out = ("hello " + new String(body)).getBytes();
+            ex.getResponseHeaders().add("X-Test", "yes");
+            ex.sendResponseHeaders(201, out.length);
+            ex.getResponseBody().write(out);
+            ex.close();
+        });
+        origin.start();
+        try {
+            String authority = "127.0.0.1:" + origin.getAddress().getPort();
+            CompletableFuture<Http2HeadersFrame> head = new CompletableFuture<>();
+            StringBuilder body = new StringBuilder();
+            CompletableFuture<Void> end = new CompletableFuture<>();
+            Http2StreamChannel s = pool.newStream(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    if (msg instanceof Http2HeadersFrame f) {
+                        head.complete(f);
+                        if (f.isEndStream()) {
+                            end.complete(null);
+                        }
+                    } else if (msg instanceof io.netty.handler.codec.http2.Http2DataFrame d) {
+                        body.append(d.content().toString(java.nio.charset.StandardCharsets.US_ASCII));
+                        if (d.isEndStream()) {
+                            end.complete(null);
+                        }
+                        d.release();
+                    } else {
+                        ReferenceCountUtil.release(msg);
+                    }
+                }
+            }).get(10, TimeUnit.SECONDS);
+            s.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").scheme("http").path("/x?q=1")
+                    .authority(authority).add("proxy-authorization", basic("u", "p")), false));
+            s.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(
+                    io.netty.buffer.Unpooled.copiedBuffer("ping", java.nio.charset.StandardCharsets.US_ASCII), true));
+            Http2HeadersFrame f = head.get(10, TimeUnit.SECONDS);
+            assertEquals("201", f.headers().status().toString());
+            assertEquals("yes", f.headers().get("x-test").toString());
+            end.get(10, TimeUnit.SECONDS);
+            assertEquals("hello ping", body.toString());
+            assertEquals("POST /x?q=1 host=" + authority + " auth=null body=ping", seen.get(),
+                    "origin form, Host from :authority, proxy-authorization removed");
+            s.close();
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    @Test
+    void forwardedRequestsNeedCredentialsToo() throws Exception {
+        Http2HeadersFrame f = request(new DefaultHttp2Headers().method("GET").scheme("http").path("/")
+                .authority("127.0.0.1:1"));
+        assertEquals("407", f.headers().status().toString());
     }
 }
