@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 status=0
-mvn -B verify -pl conformance,interop-docker -am "$@" || status=$?
+# Build (without their tests) what the report needs, then run the conformance suite and the interop matrix.
+mvn -B -q install -DskipTests -pl conformance,interop-docker -am "$@" || exit $?
+mvn -B verify -pl conformance,interop-docker "$@" || status=$?
 report=interop-docker/target/interop-report
 echo
 if [ -f "$report/report.json" ]; then
@@ -23,5 +25,17 @@ PY
 else
   echo "no interop report was written (see the build output above)"
 fi
-for f in conformance/target/surefire-reports/*.txt; do [ -f "$f" ] && grep -h "Tests run" "$f"; done 2>/dev/null || true
+python3 - <<'PY'
+import glob, re, collections
+per = collections.Counter(); fails = collections.Counter()
+for f in glob.glob("conformance/target/surefire-reports/TEST-*ConformanceSuite*.xml"):
+    for m in re.finditer(r'<testcase name="([a-z0-9_]+)\.[^"]*"[^>]*?(/>|>(.*?)</testcase>)', open(f).read(), re.S):
+        per[m.group(1)] += 1
+        if m.group(3) and ("<failure" in m.group(3) or "<error" in m.group(3)):
+            fails[m.group(1)] += 1
+if per:
+    total = sum(per.values())
+    print("conformance: %d fixtures replayed against impl, %d failed; per transport: %s" % (
+        total, sum(fails.values()), ", ".join("%s %d" % kv for kv in sorted(per.items()))))
+PY
 exit $status
