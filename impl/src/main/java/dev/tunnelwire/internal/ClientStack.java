@@ -5,6 +5,7 @@ import dev.tunnelwire.ProxyProtocolVersion;
 import dev.tunnelwire.TlsClientOptions;
 import dev.tunnelwire.TunnelRuntime;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -145,6 +146,40 @@ public final class ClientStack {
             ch.close();
             promise.tryFailure(t);
         }
+    }
+
+    /**
+     * The common last step of a byte-stream dialer: a new promise that fails (releasing {@code firstPayload}) when
+     * {@code connected} fails or the connection is already closed, and otherwise, on the channel's loop, turns
+     * {@code autoRead} on and runs {@code install}, which adds the transport's handlers and takes over
+     * {@code firstPayload} and the promise. Reading starts only after {@code install} returned, so no byte passes the
+     * handlers it adds; an exception from {@code install} closes the channel and fails the promise ({@code install}
+     * must have released {@code firstPayload} itself by then).
+     */
+    public Future<Channel> handOver(Future<Channel> connected, ByteBuf firstPayload,
+                                    java.util.function.BiConsumer<Channel, Promise<Channel>> install) {
+        Promise<Channel> promise = runtime.group().next().newPromise();
+        connected.addListener(f -> {
+            if (!f.isSuccess()) {
+                io.netty.util.ReferenceCountUtil.safeRelease(firstPayload);
+                promise.tryFailure(f.cause());
+                return;
+            }
+            Channel ch = connected.getNow();
+            if (!ch.isActive()) {
+                io.netty.util.ReferenceCountUtil.safeRelease(firstPayload);
+                promise.tryFailure(new dev.tunnelwire.TunnelException("connection closed before the tunnel handshake"));
+                return;
+            }
+            ch.config().setAutoRead(true);
+            try {
+                install.accept(ch, promise);
+            } catch (Throwable t) {
+                ch.close();
+                promise.tryFailure(t);
+            }
+        });
+        return promise;
     }
 
     /** The ALPN protocol negotiated on {@code ch}, or {@code null} without TLS or ALPN. */

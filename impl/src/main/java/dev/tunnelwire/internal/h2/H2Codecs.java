@@ -60,6 +60,17 @@ public final class H2Codecs {
                 .build();
     }
 
+    /** The regular (non-pseudo) headers of an HTTP/2 header block, as HTTP/1 headers (for {@code TunnelInfo}). */
+    public static io.netty.handler.codec.http.HttpHeaders regularHeaders(io.netty.handler.codec.http2.Http2Headers h) {
+        io.netty.handler.codec.http.HttpHeaders out = new io.netty.handler.codec.http.DefaultHttpHeaders();
+        for (java.util.Map.Entry<CharSequence, CharSequence> e : h) {
+            if (e.getKey().length() > 0 && e.getKey().charAt(0) != ':') {
+                out.add(e.getKey(), e.getValue());
+            }
+        }
+        return out;
+    }
+
     /**
      * A one-shot handler for the connection pipeline (after the frame codec) that raises the connection-level receive
      * window to {@link H2Settings#connectionWindow()} once the connection is active, then removes itself.

@@ -8,7 +8,6 @@ import dev.tunnelwire.internal.h2.H2StreamAdapter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -16,7 +15,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -77,12 +75,7 @@ final class H2TunnelClientHandshake extends ChannelInboundHandlerAdapter {
         cancelTimeout();
         ctx.pipeline().addAfter(ctx.name(), H2StreamAdapter.NAME, H2StreamAdapter.forClient());
         ctx.pipeline().remove(this);
-        DefaultHttpHeaders headers = new DefaultHttpHeaders();
-        for (Map.Entry<CharSequence, CharSequence> e : h.headers()) {
-            if (e.getKey().length() > 0 && e.getKey().charAt(0) != ':') {
-                headers.add(e.getKey(), e.getValue());
-            }
-        }
+        io.netty.handler.codec.http.HttpHeaders headers = dev.tunnelwire.internal.h2.H2Codecs.regularHeaders(h.headers());
         TunnelInfo info = new TunnelInfo(H2TunnelOptions.SCHEME, ctx.channel().parent().remoteAddress(),
                 ctx.channel().parent().localAddress(), request.authority() == null ? null
                 : request.authority().toString(), request.path() == null ? null : request.path().toString(), headers);

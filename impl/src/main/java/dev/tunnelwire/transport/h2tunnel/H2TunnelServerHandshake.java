@@ -8,7 +8,6 @@ import dev.tunnelwire.internal.h2.H2StreamAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -16,7 +15,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
 
-import java.util.Map;
 
 /**
  * One-shot server handshake on an accepted stream (gost {@code listener/http2/h2} {@code upgrade}): without a
@@ -57,12 +55,7 @@ final class H2TunnelServerHandshake extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200"), false));
         ctx.pipeline().addAfter(ctx.name(), H2StreamAdapter.NAME, H2StreamAdapter.forServer());
         ctx.pipeline().remove(this);
-        DefaultHttpHeaders headers = new DefaultHttpHeaders();
-        for (Map.Entry<CharSequence, CharSequence> e : req) {
-            if (e.getKey().length() > 0 && e.getKey().charAt(0) != ':') {
-                headers.add(e.getKey(), e.getValue());
-            }
-        }
+        io.netty.handler.codec.http.HttpHeaders headers = dev.tunnelwire.internal.h2.H2Codecs.regularHeaders(req);
         TunnelInfo info = new TunnelInfo(H2TunnelOptions.SCHEME, Connections.clientAddress(ctx.channel()),
                 ctx.channel().parent().localAddress(), req.authority() == null ? null : req.authority().toString(),
                 req.path() == null ? null : req.path().toString(), headers);

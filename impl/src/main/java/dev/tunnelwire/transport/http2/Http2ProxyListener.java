@@ -14,7 +14,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -25,7 +24,6 @@ import io.netty.util.concurrent.Future;
 
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The HTTP/2-over-TLS server under the {@code http2} handler: each stream's request HEADERS are stored in
@@ -101,12 +99,7 @@ final class Http2ProxyListener implements TunnelListener {
             ctx.channel().attr(Http2ProxyStreams.REQUEST).set(req);
             ctx.pipeline().addAfter(ctx.name(), H2StreamAdapter.NAME, H2StreamAdapter.forServer());
             ctx.pipeline().remove(this);
-            DefaultHttpHeaders headers = new DefaultHttpHeaders();
-            for (Map.Entry<CharSequence, CharSequence> e : req) {
-                if (e.getKey().length() > 0 && e.getKey().charAt(0) != ':') {
-                    headers.add(e.getKey(), e.getValue());
-                }
-            }
+            io.netty.handler.codec.http.HttpHeaders headers = dev.tunnelwire.internal.h2.H2Codecs.regularHeaders(req);
             TunnelInfo info = new TunnelInfo(Http2ProxyOptions.SCHEME, Connections.clientAddress(ctx.channel()),
                     ctx.channel().parent().localAddress(), req.authority() == null ? null : req.authority().toString(),
                     req.path() == null ? null : req.path().toString(), headers);

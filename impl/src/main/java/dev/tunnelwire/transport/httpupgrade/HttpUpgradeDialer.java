@@ -9,9 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.NetUtil;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 
 import java.util.List;
 
@@ -57,26 +55,11 @@ final class HttpUpgradeDialer implements TunnelDialer {
     }
 
     private Future<Channel> establish(Future<Channel> connected, ByteBuf firstPayload, TunnelInitializer init) {
-        Promise<Channel> promise = stack.runtime().group().next().newPromise();
-        connected.addListener(f -> {
-            if (!f.isSuccess()) {
-                ReferenceCountUtil.safeRelease(firstPayload);
-                promise.tryFailure(f.cause());
-                return;
-            }
-            Channel ch = connected.getNow();
-            // On the channel's loop with autoRead off (ClientStack's contract): install, then start reading.
-            if (!ch.isActive()) {
-                ReferenceCountUtil.safeRelease(firstPayload);
-                promise.tryFailure(new dev.tunnelwire.HandshakeException("connection closed before the request"));
-                return;
-            }
+        return stack.handOver(connected, firstPayload, (ch, promise) -> {
             ch.pipeline().addLast(HttpUpgradeProtocol.CODEC, new HttpClientCodec());
             ch.pipeline().addLast(HttpUpgradeProtocol.HANDSHAKE,
                     new HttpUpgradeClientHandshakeHandler(options, host, firstPayload, init, promise));
-            ch.config().setAutoRead(true);
         });
-        return promise;
     }
 
     @Override

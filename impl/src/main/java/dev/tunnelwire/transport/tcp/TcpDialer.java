@@ -9,9 +9,7 @@ import dev.tunnelwire.internal.ClientStack;
 import dev.tunnelwire.internal.Establish;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 
 import java.util.List;
 
@@ -35,21 +33,8 @@ final class TcpDialer implements TunnelDialer {
     }
 
     private Future<Channel> establish(Future<Channel> connected, ByteBuf firstPayload, TunnelInitializer init) {
-        Promise<Channel> promise = stack.runtime().group().next().newPromise();
-        connected.addListener(f -> {
-            if (!f.isSuccess()) {
-                ReferenceCountUtil.safeRelease(firstPayload);
-                promise.tryFailure(f.cause());
-                return;
-            }
-            Channel ch = connected.getNow();
-            // On the channel's loop (ClientStack's contract): reading starts only after this returns, so the
-            // initializer's handlers are in place before the first byte (and may turn autoRead off again).
-            ch.config().setAutoRead(true);
-            Establish.tunnel(ch, TunnelInfo.of(TcpOptions.SCHEME, ch.remoteAddress(), ch.localAddress()), init,
-                    firstPayload, promise);
-        });
-        return promise;
+        return stack.handOver(connected, firstPayload, (ch, promise) -> Establish.tunnel(ch,
+                TunnelInfo.of(TcpOptions.SCHEME, ch.remoteAddress(), ch.localAddress()), init, firstPayload, promise));
     }
 
     @Override

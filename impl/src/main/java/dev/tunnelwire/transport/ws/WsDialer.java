@@ -57,24 +57,7 @@ final class WsDialer implements TunnelDialer {
     }
 
     private Future<Channel> establish(Future<Channel> connected, ByteBuf firstPayload, TunnelInitializer init) {
-        Promise<Channel> promise = stack.runtime().group().next().newPromise();
-        connected.addListener(f -> {
-            if (!f.isSuccess()) {
-                ReferenceCountUtil.safeRelease(firstPayload);
-                promise.tryFailure(f.cause());
-                return;
-            }
-            Channel ch = connected.getNow();
-            // On the channel's loop with autoRead off (ClientStack's contract): install, then start reading.
-            try {
-                install(ch, firstPayload, init, promise);
-                ch.config().setAutoRead(true);
-            } catch (Throwable t) {
-                ch.close();
-                promise.tryFailure(t);
-            }
-        });
-        return promise;
+        return stack.handOver(connected, firstPayload, (ch, promise) -> install(ch, firstPayload, init, promise));
     }
 
     /** Adds the HTTP codec and the handshake handler, which sends the request. Takes ownership of {@code first}. */
