@@ -29,7 +29,7 @@ python3 - <<'PY'
 import glob, re, collections
 per = collections.Counter(); fails = collections.Counter()
 for f in glob.glob("conformance/target/surefire-reports/TEST-*ConformanceSuite*.xml"):
-    for m in re.finditer(r'<testcase name="([a-z0-9_]+)\.[^"]*"[^>]*?(/>|>(.*?)</testcase>)', open(f).read(), re.S):
+    for m in re.finditer(r'<testcase name="(?:fixtures\(\) )?([a-z0-9_]+)\.(?:client|server)\.[^"]*"[^>]*?(/>|>(.*?)</testcase>)', open(f).read(), re.S):
         per[m.group(1)] += 1
         if m.group(3) and ("<failure" in m.group(3) or "<error" in m.group(3)):
             fails[m.group(1)] += 1
