@@ -28,7 +28,8 @@ final class ReportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = project != null ? project : locate();
         if (root == null || !Files.isExecutable(root.resolve("scripts/report.sh"))) {
-            System.err.println("tunnelwire report: no tunnelwire checkout found (scripts/report.sh); use --project");
+            org.slf4j.LoggerFactory.getLogger(ReportCommand.class)
+                    .error("no tunnelwire checkout found (scripts/report.sh); use --project");
             return 2;
         }
         List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("scripts/report.sh").toString()));

@@ -60,6 +60,16 @@ public final class H2Codecs {
                 .build();
     }
 
+    /**
+     * Installs the server side of HTTP/2 on a connection: frame codec (with the protections above), a multiplexer
+     * whose streams get {@code streamHandler}, and the connection-window raise.
+     */
+    public static void installServer(io.netty.channel.Channel ch, H2Settings s, ChannelHandler streamHandler) {
+        ch.pipeline().addLast("tw-h2", server(s));
+        ch.pipeline().addLast("tw-h2-mux", new io.netty.handler.codec.http2.Http2MultiplexHandler(streamHandler));
+        ch.pipeline().addLast("tw-h2-window", connectionWindow(s));
+    }
+
     /** The regular (non-pseudo) headers of an HTTP/2 header block, as HTTP/1 headers (for {@code TunnelInfo}). */
     public static io.netty.handler.codec.http.HttpHeaders regularHeaders(io.netty.handler.codec.http2.Http2Headers h) {
         io.netty.handler.codec.http.HttpHeaders out = new io.netty.handler.codec.http.DefaultHttpHeaders();

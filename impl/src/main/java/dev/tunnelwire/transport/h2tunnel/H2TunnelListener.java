@@ -8,7 +8,6 @@ import dev.tunnelwire.internal.ServerStack;
 import dev.tunnelwire.internal.h2.H2Codecs;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.util.concurrent.Future;
@@ -42,15 +41,13 @@ final class H2TunnelListener implements TunnelListener {
     }
 
     private void install(Channel ch, TunnelInitializer initializer) {
-        ch.pipeline().addLast("tw-h2", H2Codecs.server(options.h2()));
-        ch.pipeline().addLast("tw-h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+        H2Codecs.installServer(ch, options.h2(), new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
                 s.pipeline().addLast("tw-h2tunnel-handshake", new H2TunnelServerHandshake(options.path(),
                         initializer));
             }
-        }));
-        ch.pipeline().addLast("tw-h2-window", H2Codecs.connectionWindow(options.h2()));
+        });
     }
 
     @Override

@@ -16,7 +16,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.util.ReferenceCountUtil;
@@ -55,14 +54,12 @@ final class Http2ProxyListener implements TunnelListener {
     }
 
     private void install(Channel ch, TunnelInitializer initializer) {
-        ch.pipeline().addLast("tw-h2", H2Codecs.server(options.h2()));
-        ch.pipeline().addLast("tw-h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+        H2Codecs.installServer(ch, options.h2(), new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
                 s.pipeline().addLast("tw-http2-request", new RequestHandler(initializer));
             }
-        }));
-        ch.pipeline().addLast("tw-h2-window", H2Codecs.connectionWindow(options.h2()));
+        });
     }
 
     @Override
