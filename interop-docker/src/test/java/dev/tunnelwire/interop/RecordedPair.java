@@ -71,11 +71,11 @@ record RecordedPair(String transport, Syntax syntax, String clientPeer, String s
     }
 
     String serverFixtureId() {
-        return transport + ".server.recorded_" + clientPeer + "_" + serverCase;
+        return transport + ".server.recorded_" + clientPeer.replace('-', '_') + "_" + serverCase;
     }
 
     String clientFixtureId() {
-        return transport + ".client.recorded_" + serverPeer + "_" + clientCase;
+        return transport + ".client.recorded_" + serverPeer.replace('-', '_') + "_" + clientCase;
     }
 
     /** An ordered option map from {@code key, value, key, value, ...}. */
