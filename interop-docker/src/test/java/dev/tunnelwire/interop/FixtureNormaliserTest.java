@@ -110,7 +110,7 @@ class FixtureNormaliserTest {
         }
         assertTrue(changed);
         Recording bad = new Recording(r.pair(), r.clientVersion(), r.serverVersion(), r.clientConfig(),
-                r.serverConfig(), r.dialPort(), r.appPort(), entries);
+                r.serverConfig(), r.dialPort(), r.appPort(), entries, List.of());
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> FixtureNormaliser.normalise(pair, bad));
         assertTrue(e.getMessage().contains("unmasked"), e.getMessage());

@@ -154,9 +154,11 @@ final class FixtureRecorder implements AutoCloseable {
     private Recording attempt(Planned p) throws Exception {
         RecordedPair pair = p.pair();
         InetSocketAddress appAddress = new InetSocketAddress("127.0.0.1", app.port());
+        int before = p.proxy().transcripts().size();
         Conn c = pair.socksEntry() ? Conn.socks5(p.ports().entry(), appAddress) : Conn.socket(p.ports().entry());
         List<Transcript> carrying;
-        List<Transcript.Entry> snapshot = List.of();
+        List<Transcript.Entry> snapshot = new ArrayList<>();
+        List<Integer> conns = new ArrayList<>();
         try {
             Thread.sleep(SETTLE_MS);
             c.write(Recording.UP, 0, Recording.UP.length);
@@ -168,9 +170,34 @@ final class FixtureRecorder implements AutoCloseable {
             Thread.sleep(SETTLE_MS);
             // The connection that carried the answer (a pooled connection may have been opened before this
             // attempt; connections closed at the unarmed recorder carry nothing), taken before the driver closes.
-            carrying = p.proxy().transcripts().stream().filter(FixtureRecorder::carriesAnswer).toList();
-            if (carrying.size() == 1) {
-                snapshot = carrying.get(0).entries();
+            if (pair.syntax() == RecordedPair.Syntax.PHT) {
+                // several connections per tunnel (authorize, pull, push): all those of this attempt, in time order
+                List<Transcript> all = p.proxy().transcripts();
+                carrying = all.subList(before, all.size()).stream()
+                        .filter(t -> t.entries().stream().anyMatch(e -> e.data() != null)).toList();
+                List<Object[]> merged = new ArrayList<>();
+                for (int k = 0; k < carrying.size(); k++) {
+                    long offset = carrying.get(k).startNanos() - carrying.get(0).startNanos();
+                    for (Transcript.Entry e : carrying.get(k).entries()) {
+                        if (e.data() != null) {
+                            merged.add(new Object[] {new Transcript.Entry(e.dir(), e.micros() + offset / 1000,
+                                    e.data(), null), k});
+                        }
+                    }
+                }
+                merged.sort(java.util.Comparator.comparingLong(o -> ((Transcript.Entry) o[0]).micros()));
+                merged.forEach(o -> {
+                    snapshot.add((Transcript.Entry) o[0]);
+                    conns.add((Integer) o[1]);
+                });
+                if (!carrying.isEmpty()) {
+                    carrying = List.of(carrying.get(0));
+                }
+            } else {
+                carrying = p.proxy().transcripts().stream().filter(FixtureRecorder::carriesAnswer).toList();
+                if (carrying.size() == 1) {
+                    snapshot.addAll(carrying.get(0).entries());
+                }
             }
         } finally {
             c.close();
@@ -186,7 +213,7 @@ final class FixtureRecorder implements AutoCloseable {
         Role s0 = newRole(pair.serverPeer() + "-server");
         pair.server().configure(s0, "recorded", RecordedPair.EXCERPT_PORTS);
         return new Recording(pair.key(), toolchain.version(pair.clientPeer()), toolchain.version(pair.serverPeer()),
-                excerpt(c0), excerpt(s0), p.ports().dial(), app.port(), entries);
+                excerpt(c0), excerpt(s0), p.ports().dial(), app.port(), entries, conns);
     }
 
     private static boolean carriesAnswer(Transcript t) {

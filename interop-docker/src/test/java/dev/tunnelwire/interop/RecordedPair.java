@@ -41,6 +41,8 @@ record RecordedPair(String transport, Syntax syntax, String clientPeer, String s
         GRPC,
         /** HTTP/2 (h2c) with raw DATA on stream 1 (GOST h2c tunnel). */
         H2,
+        /** GOST's plain HTTP tunnel: authorize, pull and push requests over several HTTP/1.1 connections. */
+        PHT,
         /** A proxy protocol on raw TCP: exchanges of bytes. */
         RAW
     }

@@ -103,6 +103,10 @@ final class RecordedPairs {
                 new RecordedPair("h2tunnel", Syntax.H2, "gost", "gost", "forward", "forward",
                         "gost h2c forward tunnel (CONNECT stream)", gostClient("forward", "h2c", Map.of()),
                         gostServer("forward", "h2c", Map.of()), false, opts(), opts(), false),
+                // GOST plain HTTP tunnel
+                new RecordedPair("pht", Syntax.PHT, "gost", "gost", "forward", "forward",
+                        "gost pht forward tunnel (default paths)", gostClient("forward", "pht", Map.of()),
+                        gostServer("forward", "pht", Map.of()), false, opts(), opts(), false),
                 // proxy protocols over raw TCP
                 new RecordedPair("socks5", Syntax.RAW, "gost", "gost", "auth", "auth",
                         "gost SOCKS5 with username/password", gostClient("socks5", "tcp", Map.of("notls", true)),

@@ -22,10 +22,12 @@ import java.util.List;
  * @param serverConfig  the server peer's config, likewise
  * @param dialPort      the port the client connected to (the recorder): appears in Host headers and authorities
  * @param appPort       the application's port: appears in proxy requests
- * @param entries       the reads and events of the connection, in order
+ * @param entries       the reads of the connection, in order (of all connections, for a transport using several)
+ * @param conns         for each entry, the number of its connection (0, 1, ... in order of opening); empty when the
+ *                      recording has one connection
  */
 record Recording(String pair, String clientVersion, String serverVersion, String clientConfig, String serverConfig,
-                 int dialPort, int appPort, List<Transcript.Entry> entries) {
+                 int dialPort, int appPort, List<Transcript.Entry> entries, List<Integer> conns) {
 
     /** The payload the application sends through the client, and the application's answer. */
     static final byte[] UP = "hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -33,6 +35,12 @@ record Recording(String pair, String clientVersion, String serverVersion, String
 
     Recording {
         entries = List.copyOf(entries);
+        conns = List.copyOf(conns);
+    }
+
+    /** The connection of entry {@code i}. */
+    int conn(int i) {
+        return conns.isEmpty() ? 0 : conns.get(i);
     }
 
     ObjectNode toJson() {
@@ -41,9 +49,13 @@ record Recording(String pair, String clientVersion, String serverVersion, String
                 .put("clientConfig", clientConfig).put("serverConfig", serverConfig).put("dialPort", dialPort)
                 .put("appPort", appPort);
         ArrayNode a = n.putArray("entries");
-        for (Transcript.Entry e : entries) {
-            ObjectNode o = a.addObject().put("dir", e.dir() == Transcript.Dir.TO_SERVER ? "up" : "down")
-                    .put("us", e.micros());
+        for (int i = 0; i < entries.size(); i++) {
+            Transcript.Entry e = entries.get(i);
+            ObjectNode o = a.addObject();
+            if (!conns.isEmpty()) {
+                o.put("conn", conns.get(i));
+            }
+            o.put("dir", e.dir() == Transcript.Dir.TO_SERVER ? "up" : "down").put("us", e.micros());
             if (e.data() != null) {
                 o.put("hex", HexFormat.of().formatHex(e.data()));
             } else {
@@ -55,7 +67,11 @@ record Recording(String pair, String clientVersion, String serverVersion, String
 
     static Recording fromJson(JsonNode n) {
         List<Transcript.Entry> entries = new ArrayList<>();
+        List<Integer> conns = new ArrayList<>();
         for (JsonNode e : n.path("entries")) {
+            if (e.has("conn")) {
+                conns.add(e.get("conn").asInt());
+            }
             Transcript.Dir dir = e.path("dir").asText().equals("up") ? Transcript.Dir.TO_SERVER
                     : Transcript.Dir.TO_CLIENT;
             entries.add(new Transcript.Entry(dir, e.path("us").asLong(),
@@ -64,6 +80,6 @@ record Recording(String pair, String clientVersion, String serverVersion, String
         }
         return new Recording(n.path("pair").asText(), n.path("clientVersion").asText(),
                 n.path("serverVersion").asText(), n.path("clientConfig").asText(), n.path("serverConfig").asText(),
-                n.path("dialPort").asInt(), n.path("appPort").asInt(), entries);
+                n.path("dialPort").asInt(), n.path("appPort").asInt(), entries, conns);
     }
 }
