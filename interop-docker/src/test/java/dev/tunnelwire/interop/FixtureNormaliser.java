@@ -587,7 +587,15 @@ final class FixtureNormaliser {
                 case ":method", ":path", "content-type", "te" -> rqh.put(kv[0], kv[1]);
                 // sing-box's gun client sends https even in cleartext; the scheme is not what the case is about
                 case ":scheme" -> rqh.putObject(kv[0]).putArray("oneOf").add("http").add("https");
-                case ":authority" -> rqh.put(kv[0], kv[1].equals(authority) ? "${server.authority}" : kv[1]);
+                case ":authority" -> {
+                    if (kv[1].equals(authority) || kv[1].equals("127.0.0.1")) {
+                        // gost's gRPC client names the host without the port, the others with it: both name the
+                        // server (as Host in HTTP/1)
+                        rqh.putObject(kv[0]).putArray("oneOf").add("${server.host}").add("${server.authority}");
+                    } else {
+                        rqh.put(kv[0], kv[1]);
+                    }
+                }
                 default -> {
                 }
             }

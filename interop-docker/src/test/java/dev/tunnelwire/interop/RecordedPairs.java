@@ -30,7 +30,7 @@ final class RecordedPairs {
         Map<String, Object> ws = opts("path", "/ws");
         Map<String, Object> hu = opts("path", "/hu");
         Map<String, Object> gun = opts("serviceName", "gunsvc");
-        Map<String, Object> users = opts("users", List.of(Map.of("user", USER, "password", PASS)));
+        Map<String, Object> users = opts("users", List.of(opts("user", USER, "password", PASS)));
         Map<String, Object> creds = opts("user", USER, "password", PASS);
         Map<String, Object> sbEdHeader = opts("path", "/ws", "earlyData", "header", "maxEarlyData", 2048,
                 "earlyDataHeader", "Sec-WebSocket-Protocol");
@@ -99,6 +99,18 @@ final class RecordedPairs {
                         singboxClientVless(Matrix.sbGrpc("TunService")),
                         singboxServerVless(Matrix.sbGrpc("TunService")), true,
                         opts("serviceName", "TunService"), opts("serviceName", "TunService"), true),
+                // gost's gRPC tunnel: its fixed path /GostTunel/Tunnel is the neutral serviceName in Xray's custom
+                // path form (a leading "/" names the whole path)
+                new RecordedPair("grpc", Syntax.GRPC, "gost", "gost", "forward", "forward",
+                        "gost gRPC forward tunnel (cleartext, grpcInsecure)",
+                        gostClient("forward", "grpc", Map.of("grpcInsecure", true)),
+                        gostServer("forward", "grpc", Map.of("grpcInsecure", true)), false, opts("serviceName", "/GostTunel/Tunnel"),
+                        opts("serviceName", "/GostTunel/Tunnel"), false),
+                new RecordedPair("grpc", Syntax.GRPC, "xray", "gost", "tunnel_to_gost", "forward_from_xray",
+                        "Xray gun client (custom path /GostTunel/Tunnel) to a gost gRPC forward server",
+                        xrayClientTunnel(Matrix.grpc("/GostTunel/Tunnel", false)),
+                        gostServer("forward", "grpc", Map.of("grpcInsecure", true)), false, opts("serviceName", "/GostTunel/Tunnel"),
+                        opts("serviceName", "/GostTunel/Tunnel"), false),
                 // GOST h2c tunnel
                 new RecordedPair("h2tunnel", Syntax.H2, "gost", "gost", "forward", "forward",
                         "gost h2c forward tunnel (CONNECT stream)", gostClient("forward", "h2c", Map.of()),
