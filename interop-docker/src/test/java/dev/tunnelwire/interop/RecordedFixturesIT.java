@@ -19,12 +19,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * fixtures and the raw recordings ({@code src/test/resources/recordings/}) instead: run that after bumping a peer, then
  * review the diff, run the conformance suite, and commit.
  *
+ * <p>Both fixtures of every pair are also replayed against tunnelwire in-process (the conformance engine), so a peer
+ * change that the implementation does not follow fails here with the engine's report, before anything is written.
+ *
  * <p>{@code -Dinterop.runtime=docker|process} as for the matrix; {@code -Drecord.pairs=<regex>} selects pairs by key.
  */
 class RecordedFixturesIT {
 
     private static PeerRuntime runtime;
     private static FixtureRecorder recorder;
+    private static dev.tunnelwire.conformance.ImplTarget impl;
 
     @TestFactory
     Stream<DynamicTest> recordedFixtures() throws Exception {
@@ -57,6 +61,9 @@ class RecordedFixturesIT {
         if (r.error() != null) {
             fail("recording " + r.pair().key() + " failed: " + r.error() + "\n\npeer logs:\n" + r.peerLogs());
         }
+        // the fixtures the peers produce now must pass against tunnelwire (written or not): a peer change that our
+        // implementation does not follow shows here, with the engine's report
+        List<String> failures = new ArrayList<>();
         FixtureNormaliser.Fixtures f;
         try {
             f = FixtureNormaliser.normalise(r.pair(), r.recording());
@@ -64,12 +71,26 @@ class RecordedFixturesIT {
             throw new AssertionError("cannot normalise the recording of " + r.pair().key() + ": " + e.getMessage()
                     + "\n\nraw recording:\n" + RecordedFixtureFiles.pretty(r.recording().toJson()), e);
         }
+        for (var fx : List.of(f.server(), f.client())) {
+            var fixture = dev.tunnelwire.conformance.FixtureLoader.parse(fx, fx.get("transport").asText(),
+                    fx.get("id").asText() + ".json", "recorded now");
+            var result = new dev.tunnelwire.conformance.Engine().run(fixture, impl());
+            if (!result.passed()) {
+                failures.add(result.failureText());
+            }
+        }
         if (write) {
             RecordedFixtureFiles.write(f.server());
             RecordedFixtureFiles.write(f.client());
             RecordedFixtureFiles.writeRecording(r.pair(), r.recording());
             System.out.println("[recorder] wrote " + RecordedFixtureFiles.fixtureFile(f.server()).getFileName() + ", "
                     + RecordedFixtureFiles.fixtureFile(f.client()).getFileName());
+        }
+        if (!failures.isEmpty()) {
+            fail("the fixtures recorded now fail against tunnelwire (our bug, or a peer change to normalise):\n"
+                    + String.join("\n", failures));
+        }
+        if (write) {
             return;
         }
         List<String> diffs = new ArrayList<>();
@@ -86,8 +107,18 @@ class RecordedFixturesIT {
         }
     }
 
+    private static synchronized dev.tunnelwire.conformance.ImplTarget impl() {
+        if (impl == null) {
+            impl = new dev.tunnelwire.conformance.ImplTarget();
+        }
+        return impl;
+    }
+
     @AfterAll
     static void close() {
+        if (impl != null) {
+            impl.close();
+        }
         if (recorder != null) {
             recorder.close();
         }
