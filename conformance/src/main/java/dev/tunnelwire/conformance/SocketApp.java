@@ -79,19 +79,26 @@ public final class SocketApp extends AppEndpoint {
     private void pump(Socket s) {
         Thread t = new Thread(() -> {
             byte[] b = new byte[65536];
-            try (InputStream in = s.getInputStream()) {
+            try {
+                // not closed here: closing the stream closes the socket, and after a half-close (FIN) the
+                // application may still write; close() at the end of the case closes it
+                InputStream in = s.getInputStream();
                 int r;
                 while ((r = in.read(b)) >= 0) {
                     delivered(java.util.Arrays.copyOf(b, r));
                 }
                 inputShutdown();
             } catch (IOException e) {
-                // reset or closed
+                closed(); // reset, or closed by the case
             }
-            closed();
         }, "conformance-app-read");
         t.setDaemon(true);
         t.start();
+    }
+
+    @Override
+    protected boolean eofIsClose() {
+        return true;
     }
 
     @Override
