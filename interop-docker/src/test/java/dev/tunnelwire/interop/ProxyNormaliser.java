@@ -3,6 +3,7 @@ package dev.tunnelwire.interop;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tunnelwire.conformance.Http1;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tunnelwire.conformance.Http1;
 import dev.tunnelwire.conformance.WsFrame;
 import dev.tunnelwire.interop.RecordedPair.Syntax;
+
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
