@@ -1,5 +1,6 @@
 package dev.tunnelwire.bench;
 
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,6 +17,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +31,12 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #echo}: client to server and back at the same time (the score counts one direction: MiB/s each
  *       way).</li>
  * </ul>
- * The forked JVM runs with Netty's default (SIMPLE) leak detection, not the PARANOID level of the tests: PARANOID
+ * <p>Besides the score, each benchmark reports the CPU time of the whole process (both ends of the tunnel) as the
+ * secondary results {@code cpuMillis} and {@code mebibytes}: their ratio is the CPU cost of the transport, which,
+ * unlike the throughput, hardly depends on what else the machine is running ({@code 1024 * cpuMillis / mebibytes}
+ * = CPU ms per GiB).
+ *
+ * <p>The forked JVM runs with Netty's default (SIMPLE) leak detection, not the PARANOID level of the tests: PARANOID
  * records a stack trace on every buffer access and measures the leak detector, not the transport.
  */
 @State(Scope.Benchmark)
@@ -77,21 +84,53 @@ public class TunnelThroughputBenchmark {
         return p;
     }
 
+    /** CPU time of the process and data moved in an iteration, as JMH secondary results. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Cost {
+        private static final com.sun.management.OperatingSystemMXBean OS =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        public long cpuMillis;
+        public long mebibytes;
+        private long start;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            cpuMillis = 0;
+            mebibytes = 0;
+        }
+
+        void begin() {
+            start = OS.getProcessCpuTime();
+        }
+
+        void end() {
+            cpuMillis += (OS.getProcessCpuTime() - start) / 1_000_000;
+            mebibytes += MIB;
+        }
+    }
+
     @Benchmark
     @OperationsPerInvocation(MIB)
-    public void upload() throws Exception {
+    public void upload(Cost cost) throws Exception {
+        cost.begin();
         pair.upload((long) MIB << 20);
+        cost.end();
     }
 
     @Benchmark
     @OperationsPerInvocation(MIB)
-    public void download() throws Exception {
+    public void download(Cost cost) throws Exception {
+        cost.begin();
         pair.download((long) MIB << 20);
+        cost.end();
     }
 
     @Benchmark
     @OperationsPerInvocation(MIB)
-    public void echo() throws Exception {
+    public void echo(Cost cost) throws Exception {
+        cost.begin();
         pair.echo((long) MIB << 20);
+        cost.end();
     }
 }
