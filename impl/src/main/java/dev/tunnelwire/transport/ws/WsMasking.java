@@ -45,11 +45,13 @@ final class WsMasking {
             maskSlow(buf, index, length, k, k8);
             return;
         }
-        nio.order(ByteOrder.BIG_ENDIAN);
+        // The machine's byte order saves a byte swap per access; the key is laid out in memory order to match.
+        nio.order(ByteOrder.nativeOrder());
+        long m8 = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? k8 : Long.reverseBytes(k8);
         int base = nio.position();
         int i = 0;
         for (int lim = length - 7; i < lim; i += 8) {
-            nio.putLong(base + i, nio.getLong(base + i) ^ k8);
+            nio.putLong(base + i, nio.getLong(base + i) ^ m8);
         }
         for (; i < length; i++) {
             nio.put(base + i, (byte) (nio.get(base + i) ^ k >>> 24 - 8 * (i & 3)));
