@@ -57,7 +57,7 @@ final class Launcher implements AutoCloseable {
                 services.add(svc);
                 InetSocketAddress bound = svc.bind().get(10, TimeUnit.SECONDS);
                 log.info("{}: {}+{} listening on {}{}{}", s.name(), s.handler(), s.transport(), bound,
-                        s.tls() != null ? " (TLS)" : "", s.chain() != null ? " via " + s.chain() : "");
+                        s.tls() != null || s.peer() != null && s.peer().serverTls() != null ? " (TLS)" : "", s.chain() != null ? " via " + s.chain() : "");
                 if (s.users().isEmpty() && isProxy(s.handler()) && !isLoopback(bound)) {
                     log.warn("{}: {} proxy without authentication listens on non-loopback address {}: anyone who "
                             + "can reach it can use it", s.name(), s.handler(), bound);
@@ -71,10 +71,12 @@ final class Launcher implements AutoCloseable {
 
     private Service service(Specs.Service s) {
         TransportProvider p = registry.provider(s.transport());
-        TlsServerOptions tls = s.tls() == null ? null : serverTls(s);
+        Specs.Peer peer = s.peer();
+        TlsServerOptions tls = peer != null ? peer.serverTls() : s.tls() == null ? null : serverTls(s);
         ListenerConfig lc = ListenerConfig.of(new InetSocketAddress(s.host().isEmpty() ? "0.0.0.0" : s.host(),
-                s.port()), tls);
-        TunnelListener listener = p.newListener(runtime, lc, p.parse(s.listenerParams()));
+                s.port()), tls).withAcceptProxyProtocol(peer != null && peer.acceptProxyProtocol());
+        TunnelListener listener = p.newListener(runtime, lc,
+                peer != null ? peer.options() : p.parse(s.listenerParams()));
         Destination target = s.targets().isEmpty() ? null : Destination.parse(s.targets().get(0));
         if (s.targets().size() > 1) {
             throw new IllegalArgumentException(s.name() + ": several forward targets are not supported yet");
@@ -97,8 +99,11 @@ final class Launcher implements AutoCloseable {
         for (Specs.Node n : c.hops()) {
             TransportProvider p = registry.provider(n.transport());
             InetSocketAddress addr = InetSocketAddress.createUnresolved(n.host(), n.port());
-            DialerConfig dc = DialerConfig.of(addr, n.tls() == null ? null : clientTls(n));
-            TunnelDialer dialer = p.newDialer(runtime, dc, p.parse(n.dialerParams()));
+            Specs.Peer peer = n.peer();
+            DialerConfig dc = DialerConfig.of(addr, peer != null ? peer.clientTls()
+                    : n.tls() == null ? null : clientTls(n));
+            TunnelDialer dialer = p.newDialer(runtime, dc,
+                    peer != null ? peer.options() : p.parse(n.dialerParams()));
             Connector connector = Protocols.connector(n.connector(), n.user(), n.password(), n.connectorParams());
             hops.add(new Hop(n.name(), Destination.of(n.host(), n.port()), dialer, connector));
         }

@@ -1,5 +1,9 @@
 package dev.tunnelwire.cli;
 
+import dev.tunnelwire.TlsClientOptions;
+import dev.tunnelwire.TlsServerOptions;
+import dev.tunnelwire.TransportOptions;
+
 import java.util.List;
 import java.util.Map;
 
@@ -29,6 +33,21 @@ final class Specs {
     }
 
     /**
+     * A listener or dialer configured with a peer's own transport objects (sing-box {@code transport}/{@code tls},
+     * Xray {@code streamSettings}) instead of gost metadata: the options are already built.
+     *
+     * @param style               {@code sing-box} or {@code xray}
+     * @param transport           our registry scheme
+     * @param options             the transport's options
+     * @param serverTls           listener TLS, or {@code null} for cleartext (always {@code null} on a dialer)
+     * @param clientTls           dialer TLS, or {@code null} for cleartext (always {@code null} on a listener)
+     * @param acceptProxyProtocol listener: require a PROXY protocol header (Xray {@code acceptProxyProtocol})
+     */
+    record Peer(String style, String transport, TransportOptions options, TlsServerOptions serverTls,
+                TlsClientOptions clientTls, boolean acceptProxyProtocol) {
+    }
+
+    /**
      * One service: a listener of a transport serving a proxy handler.
      *
      * @param transport      our registry scheme of the listener
@@ -38,15 +57,32 @@ final class Specs {
      * @param handlerParams  metadata for the handler
      * @param listenerParams metadata for the transport
      * @param chain          name of the chain the handler dials through, or {@code null} for direct
+     * @param peer           the listener as a peer's transport object (then {@code transport} is its scheme,
+     *                       {@code tls} is {@code null} and {@code listenerParams} empty), or {@code null}
      */
     record Service(String name, String host, int port, String handler, String transport, ServerTls tls,
                    Map<String, String> users, List<String> targets, Map<String, String> handlerParams,
-                   Map<String, String> listenerParams, String chain) {
+                   Map<String, String> listenerParams, String chain, Peer peer) {
+
+        Service withPeer(Peer p) {
+            return new Service(name, host, port, handler, p.transport(), null, users, targets, handlerParams,
+                    Map.of(), chain, p);
+        }
     }
 
-    /** One chain node: the dialer's transport and the connector's protocol. */
+    /**
+     * One chain node: the dialer's transport and the connector's protocol.
+     *
+     * @param peer the dialer as a peer's transport object (then {@code transport} is its scheme, {@code tls} is
+     *             {@code null} and {@code dialerParams} empty), or {@code null}
+     */
     record Node(String name, String host, int port, String connector, String transport, ClientTls tls, String user,
-                String password, Map<String, String> connectorParams, Map<String, String> dialerParams) {
+                String password, Map<String, String> connectorParams, Map<String, String> dialerParams, Peer peer) {
+
+        Node withPeer(Peer p) {
+            return new Node(name, host, port, connector, p.transport(), null, user, password, connectorParams,
+                    Map.of(), p);
+        }
     }
 
     record Chain(String name, List<Node> hops) {
