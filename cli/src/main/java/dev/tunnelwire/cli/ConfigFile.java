@@ -5,6 +5,8 @@ import dev.tunnelwire.cli.ConfigTree.ConfigException;
 import dev.tunnelwire.cli.ConfigTree.Obj;
 import dev.tunnelwire.cli.ConfigTree.Scalar;
 import dev.tunnelwire.cli.ConfigTree.Value;
+import dev.tunnelwire.proxy.Destination;
+import dev.tunnelwire.proxy.Protocols;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -151,6 +153,8 @@ final class ConfigFile {
         u.append(query(q));
         String c = chain;
         Specs.Service svc = at(s, () -> cmd.service(name, GostUrl.parse(u.toString()), c));
+        at(handler == null ? s : handler, () -> Protocols.handler(svc.handler(), svc.users(),
+                svc.targets().isEmpty() ? null : Destination.parse(svc.targets().get(0)), svc.handlerParams()));
         if (peer != null) {
             return svc.withPeer(peer);
         }
@@ -203,6 +207,8 @@ final class ConfigFile {
         }
         String url = connectorType + "+" + dialerType + "://" + userInfo + addr + query(q);
         Specs.Node node = at(n, () -> cmd.node(nodeName == null ? hopName : nodeName, GostUrl.parse(url)));
+        at(connector == null ? n : connector, () -> Protocols.connector(node.connector(), node.user(),
+                node.password(), node.connectorParams()));
         if (stream != null) {
             return node.withPeer(PeerTransports.xrayDialer(stream, node.host()));
         }

@@ -347,6 +347,7 @@ final class PeerTransports {
                     + "ws, httpupgrade, grpc, xhttp, kcp, hysteria)");
         }
         for (String k : new String[] {"wsSettings", "httpupgradeSettings", "grpcSettings"}) {
+            s.accept(k);
             if (!k.equals(settingsKey) && s.has(k)) {
                 throw s.get(k).keyError("given, but the network is '" + net + "'");
             }
