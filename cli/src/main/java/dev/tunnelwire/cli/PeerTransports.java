@@ -579,8 +579,22 @@ final class PeerTransports {
             throw fpValue.error("not supported by tunnelwire: uTLS fingerprint '" + fp + "' (\"unsafe\", Go's own "
                     + "TLS stack, is the equivalent of what tunnelwire sends)");
         }
-        t.unsupported("pinnedPeerCertSha256", "certificate pinning (trust the server certificate with "
-                + "certificates: [{certificateFile}] instead)");
+        String pins = t.string("pinnedPeerCertSha256");
+        if (pins != null) {
+            List<String> list = new ArrayList<>();
+            for (String pin : pins.split(",")) {
+                String hex = pin.trim().replace(":", "");
+                if (hex.isEmpty()) {
+                    continue;
+                }
+                if (!hex.matches("[0-9a-fA-F]{64}")) {
+                    throw t.get("pinnedPeerCertSha256").error("'" + pin.trim() + "' is not the hex SHA-256 of a "
+                            + "certificate (32 bytes, colons allowed)");
+                }
+                list.add(hex);
+            }
+            b.pinnedSha256(list);
+        }
         t.unsupported("verifyPeerCertByName", "verification by another name (use serverName)");
         t.unsupported("echConfigList", "ECH");
         t.unsupported("echSockopt", "ECH");

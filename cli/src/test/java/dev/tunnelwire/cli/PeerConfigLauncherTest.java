@@ -17,6 +17,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -131,6 +133,68 @@ class PeerConfigLauncherTest {
             c.start(ConfigFile.load(client.toString(), schemes));
             for (int port : new int[] {fwdWs, fwdGrpc, fwdHu}) {
                 roundTrip(port);
+            }
+        }
+    }
+
+    /**
+     * An Xray-style client that pins the server's leaf certificate ({@code pinnedPeerCertSha256}, as peer-xray.md 8.3
+     * recommends for self-signed servers) against a sing-box-style server; a wrong pin fails the TLS handshake.
+     */
+    @Test
+    void xrayClientPinsTheServerCertificate(@TempDir Path dir) throws Exception {
+        TestPki.get().writePem(dir);
+        String pin = HexFormat.ofDelimiter(":").formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(TestPki.get().serverCertChain()[0].getEncoded()));
+        int wsPort = freePort();
+        int good = freePort();
+        int bad = freePort();
+        Path server = dir.resolve("server.yaml");
+        Files.writeString(server, """
+                services:
+                - name: ws-in
+                  addr: 127.0.0.1:%1$d
+                  handler: {type: vless, auth: {username: %2$s}}
+                  listener:
+                    transport: {type: ws, path: /ws}
+                    tls: {enabled: true, certificate_path: %3$s/cert.pem, key_path: %3$s/key.pem}
+                """.formatted(wsPort, UUID, dir));
+        Path client = dir.resolve("client.yaml");
+        String chain = """
+                - name: %1$s
+                  hops:
+                  - name: h
+                    nodes:
+                    - name: n
+                      addr: 127.0.0.1:%2$d
+                      connector: {type: vless, auth: {username: %3$s}}
+                      dialer:
+                        streamSettings:
+                          network: ws
+                          wsSettings: {path: "/ws?ed=2048"}
+                          security: tls
+                          tlsSettings: {serverName: localhost, pinnedPeerCertSha256: "%4$s", fingerprint: unsafe}
+                """;
+        Files.writeString(client, """
+                services:
+                - {name: good, addr: 127.0.0.1:%1$d, handler: {type: tcp, chain: good},
+                   forwarder: {nodes: [{name: e, addr: 127.0.0.1:%3$d}]}}
+                - {name: bad, addr: 127.0.0.1:%2$d, handler: {type: tcp, chain: bad},
+                   forwarder: {nodes: [{name: e, addr: 127.0.0.1:%3$d}]}}
+                chains:
+                """.formatted(good, bad, echo.port())
+                + chain.formatted("good", wsPort, UUID, pin)
+                + chain.formatted("bad", wsPort, UUID, "00".repeat(32)));
+        Schemes schemes = new Schemes(TransportRegistry.defaultRegistry());
+        try (Launcher s = new Launcher(TransportRegistry.defaultRegistry());
+             Launcher c = new Launcher(TransportRegistry.defaultRegistry())) {
+            s.start(ConfigFile.load(server.toString(), schemes));
+            c.start(ConfigFile.load(client.toString(), schemes));
+            roundTrip(good);
+            try (Socket sock = new Socket("127.0.0.1", bad)) {
+                sock.setSoTimeout(30_000);
+                sock.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+                assertEquals(-1, sock.getInputStream().read(), "a wrong pin must fail the tunnel");
             }
         }
     }

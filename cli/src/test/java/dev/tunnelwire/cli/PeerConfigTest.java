@@ -468,11 +468,24 @@ class PeerConfigTest {
     }
 
     @Test
-    void xrayClientTlsVariantFromTheSpecNeedsPinning() throws Exception {
+    void xrayClientTlsVariantFromTheSpec() throws Exception {
         // peer-xray.md 8.3: serverName + pinnedPeerCertSha256 + fingerprint "unsafe"
-        assertEquals("9:114: chains[0].hops[0].nodes[0].dialer.streamSettings.tlsSettings.pinnedPeerCertSha256: "
-                        + "not supported by tunnelwire: certificate pinning (trust the server certificate with "
-                        + "certificates: [{certificateFile}] instead)",
+        String pin = "AB:CD:" + "01".repeat(30);
+        Specs.Node n = dialer("{\"streamSettings\": {\"network\": \"ws\", \"wsSettings\": {\"path\": \"/ws?ed=2048\"}, "
+                + "\"security\": \"tls\", \"tlsSettings\": {\"serverName\": \"localhost\", \"pinnedPeerCertSha256\": \""
+                + pin + ", " + "ef".repeat(32) + "\", \"fingerprint\": \"unsafe\"}}}");
+        TlsClientOptions t = n.peer().clientTls();
+        assertEquals("localhost", t.serverName());
+        assertEquals(List.of("abcd" + "01".repeat(30), "ef".repeat(32)), t.pinnedSha256());
+        assertFalse(t.insecure());
+        assertEquals(List.of(), t.trusted());
+        assertEquals(WsOptions.EarlyData.XRAY, ((WsOptions) n.peer().options()).earlyData());
+    }
+
+    @Test
+    void xrayPinMustBeASha256() throws Exception {
+        assertEquals("9:138: chains[0].hops[0].nodes[0].dialer.streamSettings.tlsSettings.pinnedPeerCertSha256: "
+                        + "'ab' is not the hex SHA-256 of a certificate (32 bytes, colons allowed)",
                 dialerError("{\"streamSettings\": {\"network\": \"ws\", \"security\": \"tls\", \"tlsSettings\": "
                         + "{\"serverName\": \"localhost\", \"pinnedPeerCertSha256\": \"ab\", "
                         + "\"fingerprint\": \"unsafe\"}}}"));
