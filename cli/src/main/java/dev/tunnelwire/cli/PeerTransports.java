@@ -391,7 +391,7 @@ final class PeerTransports {
         Obj settings = settingsKey == null ? null : s.obj(settingsKey);
         boolean[] proxyProtocol = new boolean[1];
         TransportOptions options = switch (scheme) {
-            case WsOptions.SCHEME -> xrayWs(settings, listener, proxyProtocol);
+            case WsOptions.SCHEME -> xrayWs(settings, listener, proxyProtocol, host, clientTls);
             case HttpUpgradeOptions.SCHEME -> xrayHttpUpgrade(settings, listener, proxyProtocol);
             case GrpcOptions.SCHEME -> xrayGrpc(settings, listener);
             default -> TcpOptions.defaults();
@@ -400,8 +400,14 @@ final class PeerTransports {
         return new Specs.Peer(XRAY, scheme, options, serverTls, clientTls, proxyProtocol[0]);
     }
 
-    private static WsOptions xrayWs(Obj w, boolean listener, boolean[] proxyProtocol) {
+    private static WsOptions xrayWs(Obj w, boolean listener, boolean[] proxyProtocol, String nodeHost,
+                                    TlsClientOptions tls) {
         WsOptions.Builder b = WsOptions.builder().textFrames(WsOptions.TextFrames.DATA);
+        if (!listener) {
+            // Xray's Host: wsSettings.host, else the TLS serverName, else the address, never with a port
+            String name = tls != null && tls.serverName() != null ? tls.serverName() : nodeHost;
+            b.host(name.indexOf(':') >= 0 ? "[" + name + "]" : name);
+        }
         if (w == null) {
             return b.build();
         }
@@ -422,7 +428,9 @@ final class PeerTransports {
             }
             h.end();
         }
-        b.host(host);
+        if (listener || host != null && !host.isEmpty()) {
+            b.host(host);
+        }
         xrayProxyProtocol(w, listener, proxyProtocol);
         w.unsupported("heartbeatPeriod", "WebSocket heartbeat pings");
         if (listener) {

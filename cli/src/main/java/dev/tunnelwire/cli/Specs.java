@@ -45,6 +45,21 @@ final class Specs {
      */
     record Peer(String style, String transport, TransportOptions options, TlsServerOptions serverTls,
                 TlsClientOptions clientTls, boolean acceptProxyProtocol) {
+
+        /** For {@code --dry-run}: never prints key material (a JDK RSA key's toString shows its exponent). */
+        @Override
+        public String toString() {
+            String server = serverTls == null ? "none" : serverTls.keyFile() != null
+                    ? "files " + serverTls.certFile() + ", " + serverTls.keyFile() + ", alpn " + serverTls.alpn()
+                    : "inline certificate " + serverTls.certChain().get(0).getSubjectX500Principal()
+                    + ", alpn " + serverTls.alpn();
+            String client = clientTls == null ? "none" : "serverName " + clientTls.serverName() + ", insecure "
+                    + clientTls.insecure() + ", alpn " + clientTls.alpn() + ", caFile " + clientTls.caFile()
+                    + ", trusted " + clientTls.trusted().size() + ", pinned " + clientTls.pinnedSha256()
+                    + ", client certificate " + clientTls.certFile();
+            return "Peer[style=" + style + ", transport=" + transport + ", options=" + options + ", serverTls="
+                    + server + ", clientTls=" + client + ", acceptProxyProtocol=" + acceptProxyProtocol + "]";
+        }
     }
 
     /**

@@ -429,6 +429,7 @@ class PeerConfigTest {
         assertEquals(WsOptions.EarlyData.XRAY, o.earlyData());
         assertEquals(2048, o.maxEarlyData());
         assertEquals(WsOptions.TextFrames.DATA, o.textFrames());
+        assertEquals("127.0.0.1", o.host(), "Xray: the address without port");
         assertNull(n.peer().clientTls());
     }
 
@@ -477,6 +478,7 @@ class PeerConfigTest {
         TlsClientOptions t = n.peer().clientTls();
         assertEquals("localhost", t.serverName());
         assertEquals(List.of("abcd" + "01".repeat(30), "ef".repeat(32)), t.pinnedSha256());
+        assertEquals("localhost", ((WsOptions) n.peer().options()).host(), "Xray: the TLS serverName");
         assertFalse(t.insecure());
         assertEquals(List.of(), t.trusted());
         assertEquals(WsOptions.EarlyData.XRAY, ((WsOptions) n.peer().options()).earlyData());
