@@ -65,6 +65,7 @@ final class ConfigFile {
         CmdLine cmd = new CmdLine(schemes);
         Arr chainsArr = root.arr("chains");
         Arr servicesArr = root.arr("services");
+        Specs.GlobalTls globalTls = globalTls(root.obj("tls"));
         root.end();
         List<Specs.Chain> chains = new ArrayList<>();
         for (Obj c : objects(chainsArr)) {
@@ -89,7 +90,50 @@ final class ConfigFile {
         for (Obj s : objects(servicesArr)) {
             services.add(service(cmd, schemes, s));
         }
-        return new Specs.Config(services, chains);
+        return new Specs.Config(services, chains, globalTls);
+    }
+
+    /** gost's top-level {@code tls} ({@code x/config} {@code TLSConfig}). */
+    private static Specs.GlobalTls globalTls(Obj t) {
+        if (t == null) {
+            return null;
+        }
+        String validity = t.text("validity");
+        java.time.Duration v = null;
+        if (validity != null) {
+            v = PeerTransports.parseGoDuration(validity);
+            if (v == null || v.isNegative() || v.isZero()) {
+                throw t.get("validity").error("invalid duration '" + validity + "' (Go syntax, e.g. \"8760h\")");
+            }
+        }
+        Specs.GlobalTls g = new Specs.GlobalTls(t.text("certFile"), t.text("keyFile"), t.text("caFile"),
+                t.text("commonName"), t.text("organization"), v);
+        if ((g.certFile() == null) != (g.keyFile() == null)) {
+            throw t.error("certFile and keyFile must be given together");
+        }
+        t.end();
+        return g;
+    }
+
+    /** gost's {@code tls.options} of a listener: {@code alpn}, and TLS versions within what we negotiate. */
+    private static List<String> tlsOptions(Obj o) {
+        if (o == null) {
+            return List.of();
+        }
+        List<String> alpn = o.strings("alpn");
+        String min = o.text("minVersion");
+        if (min != null && !min.isEmpty() && !min.equals("VersionTLS12")) {
+            throw o.get("minVersion").error("not supported by tunnelwire: only VersionTLS12 (TLS 1.2 and 1.3 are "
+                    + "negotiated)");
+        }
+        String max = o.text("maxVersion");
+        if (max != null && !max.isEmpty() && !max.equals("VersionTLS13")) {
+            throw o.get("maxVersion").error("not supported by tunnelwire: only VersionTLS13 (TLS 1.2 and 1.3 are "
+                    + "negotiated)");
+        }
+        o.unsupported("cipherSuites", "cipher suites are the JDK's defaults");
+        o.end();
+        return alpn == null ? List.of() : alpn;
     }
 
     private static Specs.Service service(CmdLine cmd, Schemes schemes, Obj s) {
@@ -98,6 +142,13 @@ final class ConfigFile {
         Obj handler = s.obj("handler");
         Obj listener = s.obj("listener");
         Obj forwarder = s.obj("forwarder");
+        Obj serviceMd = s.obj("metadata");
+        if (serviceMd != null && !serviceMd.keys().isEmpty()) {
+            String k = serviceMd.keys().iterator().next();
+            serviceMd.accept(k);
+            throw serviceMd.fields.get(k).keyError("not supported by tunnelwire: service metadata (put options in "
+                    + "the handler's or listener's metadata)");
+        }
         s.end();
         String handlerType = "auto";
         String chain = null;
@@ -111,6 +162,7 @@ final class ConfigFile {
             handler.end();
         }
         String listenerType = "tcp";
+        List<String> listenerAlpn = List.of();
         Specs.Peer peer = null;
         if (listener != null) {
             Obj transport = listener.obj("transport");
@@ -126,10 +178,15 @@ final class ConfigFile {
             } else {
                 listenerType = type == null ? "tcp" : listener.text("type");
                 metadata(md, "listener.", q);
+                if (tls != null && !Schemes.tls(listenerType, "true".equalsIgnoreCase(q.get("grpcInsecure")))) {
+                    throw tls.keyError("gost's tls on the cleartext listener type '" + listenerType + "' would have"
+                            + " no effect (use its TLS form, e.g. wss or tls)");
+                }
                 if (tls != null) {
                     put(q, "cert", tls.text("certFile"));
                     put(q, "key", tls.text("keyFile"));
                     put(q, "ca", tls.text("caFile"));
+                    listenerAlpn = tlsOptions(tls.obj("options"));
                     tls.end();
                 }
             }
@@ -159,6 +216,15 @@ final class ConfigFile {
             return svc.withPeer(peer);
         }
         at(listener == null ? s : listener, () -> schemes.parse(svc.transport(), svc.listenerParams()));
+        if (!listenerAlpn.isEmpty()) {
+            if (svc.tls() == null) {
+                throw listener.obj("tls").error("TLS options on the cleartext listener '" + svc.transport() + "'");
+            }
+            Specs.ServerTls t = svc.tls();
+            return new Specs.Service(svc.name(), svc.host(), svc.port(), svc.handler(), svc.transport(),
+                    new Specs.ServerTls(t.certFile(), t.keyFile(), t.caFile(), listenerAlpn), svc.users(),
+                    svc.targets(), svc.handlerParams(), svc.listenerParams(), svc.chain(), null);
+        }
         return svc;
     }
 
@@ -193,6 +259,10 @@ final class ConfigFile {
             } else if (stream == null) {
                 dialerType = type == null ? "tcp" : dialer.text("type");
                 metadata(md, "dialer.", q);
+                if (tls != null && !Schemes.tls(dialerType, "true".equalsIgnoreCase(q.get("grpcInsecure")))) {
+                    throw tls.keyError("gost's tls on the cleartext dialer type '" + dialerType + "' would have"
+                            + " no effect (use its TLS form, e.g. wss or tls)");
+                }
                 if (tls != null) {
                     Boolean secure = tls.bool("secure");
                     put(q, "secure", secure == null ? null : secure.toString());

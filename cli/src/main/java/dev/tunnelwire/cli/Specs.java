@@ -14,12 +14,36 @@ final class Specs {
     }
 
     /**
-     * Server TLS material: files, or none (then a self-signed certificate is generated at start, as gost does).
+     * Server TLS material: files, or none (then the top-level certificate, or a self-signed one generated at start,
+     * as gost does).
      *
      * @param caFile a CA file makes the listener require client certificates (gost's rule)
+     * @param alpn   gost's {@code tls.options.alpn}; empty for the transport's default
      */
-    record ServerTls(String certFile, String keyFile, String caFile) {
+    record ServerTls(String certFile, String keyFile, String caFile, List<String> alpn) {
         static final ServerTls GENERATED = new ServerTls(null, null, null);
+
+        ServerTls {
+            alpn = alpn == null ? List.of() : List.copyOf(alpn);
+        }
+
+        ServerTls(String certFile, String keyFile, String caFile) {
+            this(certFile, keyFile, caFile, List.of());
+        }
+    }
+
+    /**
+     * gost's top-level {@code tls}: the certificate of TLS listeners that name none, or how to generate one.
+     *
+     * @param certFile     certificate chain file, with {@code keyFile}, or {@code null}
+     * @param keyFile      private key file, or {@code null}
+     * @param caFile       CA file (gost then requires client certificates), or {@code null}
+     * @param commonName   subject CN of the generated certificate, or {@code null} for the default
+     * @param organization subject O of the generated certificate, or {@code null} for the default
+     * @param validity     validity of the generated certificate, or {@code null} for the default (one year)
+     */
+    record GlobalTls(String certFile, String keyFile, String caFile, String commonName, String organization,
+                     java.time.Duration validity) {
     }
 
     /**
@@ -103,6 +127,11 @@ final class Specs {
     record Chain(String name, List<Node> hops) {
     }
 
-    record Config(List<Service> services, List<Chain> chains) {
+    /** @param tls gost's top-level {@code tls}, or {@code null} */
+    record Config(List<Service> services, List<Chain> chains, GlobalTls tls) {
+
+        Config(List<Service> services, List<Chain> chains) {
+            this(services, chains, null);
+        }
     }
 }

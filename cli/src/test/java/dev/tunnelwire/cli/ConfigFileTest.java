@@ -90,7 +90,7 @@ class ConfigFileTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ConfigFile.load(f.toString(), schemes));
         assertEquals(f + ":5:3: services[0].listner: unknown field; known fields here: name, addr, handler, "
-                + "listener, forwarder", e.getMessage());
+                + "listener, forwarder, metadata", e.getMessage());
     }
 
     @Test

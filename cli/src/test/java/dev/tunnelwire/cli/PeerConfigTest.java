@@ -608,6 +608,86 @@ class PeerConfigTest {
         assertEquals("true", s.handlerParams().get("nodelay"));
     }
 
+    /** peer-gost.md 11.3, the whole example (with files for its {@code …}), the connector's header map aside. */
+    @Test
+    void gostYamlExampleOfTheSpec() throws Exception {
+        String example = """
+                tls: {certFile: certs/cert.pem, keyFile: certs/key.pem, caFile: certs/ca.pem, validity: 8760h, commonName: gost.run, organization: GOST}
+                services:
+                - name: svc
+                  addr: 127.0.0.1:8080
+                  handler:  {type: relay, auth: {username: u, password: p}, chain: chain-0, metadata: {nodelay: true}}
+                  listener: {type: ws, tls: {certFile: certs/cert.pem, keyFile: certs/key.pem, caFile: certs/ca.pem, options: {minVersion: VersionTLS12, alpn: [h2]}}, metadata: {path: /ws}}
+                  forwarder: {nodes: [{name: t0, addr: 127.0.0.1:9000}]}
+                  metadata: {}
+                chains:
+                - name: chain-0
+                  hops:
+                  - name: hop-0
+                    nodes:
+                    - name: node-0
+                      addr: 127.0.0.1:8443
+                      connector: {type: http, auth: {username: u, password: p}, metadata: {header: {X-A: b}}}
+                      dialer:    {type: wss, tls: {secure: false, serverName: example.com}, metadata: {path: /ws, header: {X-B: c}}}
+                """;
+        // our HTTP CONNECT connector sends no extra headers: the one part of the example that is refused
+        String e = loadError("gost-11.3.yaml", example);
+        assertTrue(e.startsWith("16:18: chains[0].hops[0].nodes[0].connector: "), e);
+        assertTrue(e.contains("header.X-A"), e);
+
+        // gost ignores tls on a cleartext ws listener; here that is an error
+        String noHeader = example.replace(", metadata: {header: {X-A: b}}", "");
+        assertEquals("6:24: services[0].listener.tls: gost's tls on the cleartext listener type 'ws' would have no "
+                + "effect (use its TLS form, e.g. wss or tls)", loadError("gost-11.3b.yaml", noHeader));
+
+        Specs.Config c = ConfigFile.load(write("gost-11.3c.yaml", noHeader.replace("listener: {type: ws,",
+                "listener: {type: wss,")).toString(), schemes);
+        Specs.GlobalTls g = c.tls();
+        assertEquals(cert.toString(), g.certFile());
+        assertEquals(key.toString(), g.keyFile());
+        assertEquals(dir.resolve("certs/ca.pem").toString(), g.caFile());
+        assertEquals(Duration.ofHours(8760), g.validity());
+        assertEquals("gost.run", g.commonName());
+        assertEquals("GOST", g.organization());
+        Specs.Service s = c.services().get(0);
+        assertEquals("relay", s.handler(), "relay stays relay (forward mode) with a forwarder");
+        assertEquals("ws", s.transport());
+        assertEquals(Map.of("u", "p"), s.users());
+        assertEquals("chain-0", s.chain());
+        assertEquals(List.of("127.0.0.1:9000"), s.targets());
+        assertEquals(Map.of("nodelay", "true"), s.handlerParams());
+        assertEquals(Map.of("path", "/ws"), s.listenerParams());
+        assertEquals(new Specs.ServerTls(cert.toString(), key.toString(), dir.resolve("certs/ca.pem").toString(),
+                List.of("h2")), s.tls());
+        Specs.Node n = c.chains().get(0).hops().get(0);
+        assertEquals("http", n.connector());
+        assertEquals("ws", n.transport());
+        assertEquals("u", n.user());
+        assertEquals(new Specs.ClientTls(false, "example.com", null, null, null), n.tls());
+        assertEquals(Map.of("path", "/ws", "header.X-B", "c"), n.dialerParams());
+    }
+
+    @Test
+    void gostTopLevelCertificateAndGeneratedOne() throws Exception {
+        Path f = write("global.yaml", """
+                tls: {certFile: certs/cert.pem, keyFile: certs/key.pem}
+                services:
+                - {name: s, addr: 127.0.0.1:0, handler: {type: http}, listener: {type: tls, tls: {options: {alpn: [http/1.1]}}}}
+                """);
+        Specs.Config c = ConfigFile.load(f.toString(), schemes);
+        try (Launcher l = new Launcher(TransportRegistry.defaultRegistry())) {
+            l.start(c);
+        }
+        TlsServerOptions generated = Launcher.selfSigned("gost.run", "GOST", Duration.ofDays(2));
+        java.security.cert.X509Certificate x = generated.certChain().get(0);
+        assertEquals("CN=gost.run,O=GOST", x.getSubjectX500Principal().getName());
+        assertTrue(x.getSubjectAlternativeNames().stream().anyMatch(san -> san.get(1).equals("gost.run")));
+        assertTrue(x.getNotAfter().getTime() - System.currentTimeMillis() < Duration.ofDays(2).toMillis());
+        assertEquals("5:53: services[0].listener.tls.options.minVersion: not supported by tunnelwire: only "
+                        + "VersionTLS12 (TLS 1.2 and 1.3 are negotiated)",
+                listenerError("{type: tls, tls: {options: {minVersion: VersionTLS13}}}"));
+    }
+
     @Test
     void gostConnectorHeaderMapIsRejectedByTheConnector() throws Exception {
         // peer-gost.md 11.3's connector header map: our http connector has no extra headers, so it is an error
