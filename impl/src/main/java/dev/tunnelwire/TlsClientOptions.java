@@ -24,9 +24,14 @@ import java.util.Objects;
  * @param certFile      client certificate chain (PEM) for mutual TLS, or {@code null}
  * @param keyFile       client private key (PEM, PKCS#8), or {@code null}
  * @param provider      TLS implementation
+ * @param pinnedSha256  SHA-256 fingerprints of accepted server (leaf) certificates, as lower-case hex without
+ *                      separators (colons and upper case are normalised away); when non-empty, a server whose
+ *                      leaf certificate matches one of them is accepted without CA or hostname verification, any
+ *                      other is rejected (Xray's {@code pinnedPeerCertSha256} for a pinned leaf). Default empty.
  */
 public record TlsClientOptions(String serverName, List<String> alpn, boolean insecure, List<X509Certificate> trusted,
-                               Path caFile, Path certFile, Path keyFile, TlsProvider provider) {
+                               Path caFile, Path certFile, Path keyFile, TlsProvider provider,
+                               List<String> pinnedSha256) {
 
     public TlsClientOptions {
         alpn = List.copyOf(Objects.requireNonNullElse(alpn, List.of()));
@@ -35,6 +40,25 @@ public record TlsClientOptions(String serverName, List<String> alpn, boolean ins
         if ((certFile == null) != (keyFile == null)) {
             throw new IllegalArgumentException("certFile and keyFile must be given together");
         }
+        List<String> pins = new java.util.ArrayList<>();
+        for (String pin : Objects.requireNonNullElse(pinnedSha256, List.<String>of())) {
+            String hex = Objects.requireNonNull(pin, "pin").replace(":", "").strip()
+                    .toLowerCase(java.util.Locale.ROOT);
+            if (!hex.matches("[0-9a-f]{64}")) {
+                throw new IllegalArgumentException("a pinned SHA-256 fingerprint must be 32 bytes of hex: " + pin);
+            }
+            pins.add(hex);
+        }
+        pinnedSha256 = List.copyOf(pins);
+        if (insecure && !pinnedSha256.isEmpty()) {
+            throw new IllegalArgumentException("insecure and pinned certificates exclude each other");
+        }
+    }
+
+    /** The options without pinned certificates (the constructor before {@code pinnedSha256} existed). */
+    public TlsClientOptions(String serverName, List<String> alpn, boolean insecure, List<X509Certificate> trusted,
+                            Path caFile, Path certFile, Path keyFile, TlsProvider provider) {
+        this(serverName, alpn, insecure, trusted, caFile, certFile, keyFile, provider, List.of());
     }
 
     public static Builder builder() {
@@ -43,7 +67,7 @@ public record TlsClientOptions(String serverName, List<String> alpn, boolean ins
 
     public Builder toBuilder() {
         return new Builder().serverName(serverName).alpn(alpn).insecure(insecure).trusted(trusted).caFile(caFile)
-                .clientCertificate(certFile, keyFile).provider(provider);
+                .clientCertificate(certFile, keyFile).provider(provider).pinnedSha256(pinnedSha256);
     }
 
     /** A copy whose ALPN list is {@code defaults} when this one has none. */
@@ -60,6 +84,7 @@ public record TlsClientOptions(String serverName, List<String> alpn, boolean ins
         private Path certFile;
         private Path keyFile;
         private TlsProvider provider = TlsProvider.DEFAULT;
+        private List<String> pinnedSha256 = List.of();
 
         public Builder serverName(String v) {
             serverName = v;
@@ -107,8 +132,15 @@ public record TlsClientOptions(String serverName, List<String> alpn, boolean ins
             return this;
         }
 
+        /** SHA-256 fingerprints (hex, colons allowed) of accepted server leaf certificates. */
+        public Builder pinnedSha256(List<String> v) {
+            pinnedSha256 = v;
+            return this;
+        }
+
         public TlsClientOptions build() {
-            return new TlsClientOptions(serverName, alpn, insecure, trusted, caFile, certFile, keyFile, provider);
+            return new TlsClientOptions(serverName, alpn, insecure, trusted, caFile, certFile, keyFile, provider,
+                    pinnedSha256);
         }
     }
 }

@@ -93,7 +93,7 @@ final class CmdLine {
         }
         gostDefaults(schemes.transport(listener), listenerParams);
         return new Specs.Service(name, u.host(), u.port(), handler, schemes.transport(listener), tls, users,
-                u.targets(), handlerParams, listenerParams, chain);
+                u.targets(), handlerParams, listenerParams, chain, null);
     }
 
     Specs.Node node(String name, GostUrl u) {
@@ -137,7 +137,7 @@ final class CmdLine {
         }
         gostDefaults(schemes.transport(dialer), dialerParams);
         return new Specs.Node(name, u.host(), u.port(), connector, schemes.transport(dialer), tls, u.user(),
-                u.password(), connectorParams, dialerParams);
+                u.password(), connectorParams, dialerParams, null);
     }
 
     /**

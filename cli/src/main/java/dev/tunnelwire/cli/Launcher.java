@@ -41,6 +41,7 @@ final class Launcher implements AutoCloseable {
     private final List<Service> services = new ArrayList<>();
     private final Map<String, Chain> chains = new HashMap<>();
     private TlsServerOptions generated;
+    private Specs.GlobalTls globalTls;
 
     Launcher(TransportRegistry registry) {
         this.registry = registry;
@@ -48,6 +49,7 @@ final class Launcher implements AutoCloseable {
 
     /** Starts every service; throws (after stopping what started) when one fails to bind. */
     void start(Specs.Config config) throws Exception {
+        globalTls = config.tls();
         try {
             for (Specs.Chain c : config.chains()) {
                 chains.put(c.name(), chain(c));
@@ -57,7 +59,7 @@ final class Launcher implements AutoCloseable {
                 services.add(svc);
                 InetSocketAddress bound = svc.bind().get(10, TimeUnit.SECONDS);
                 log.info("{}: {}+{} listening on {}{}{}", s.name(), s.handler(), s.transport(), bound,
-                        s.tls() != null ? " (TLS)" : "", s.chain() != null ? " via " + s.chain() : "");
+                        s.tls() != null || s.peer() != null && s.peer().serverTls() != null ? " (TLS)" : "", s.chain() != null ? " via " + s.chain() : "");
                 if (s.users().isEmpty() && isProxy(s.handler()) && !isLoopback(bound)) {
                     log.warn("{}: {} proxy without authentication listens on non-loopback address {}: anyone who "
                             + "can reach it can use it", s.name(), s.handler(), bound);
@@ -71,10 +73,12 @@ final class Launcher implements AutoCloseable {
 
     private Service service(Specs.Service s) {
         TransportProvider p = registry.provider(s.transport());
-        TlsServerOptions tls = s.tls() == null ? null : serverTls(s);
+        Specs.Peer peer = s.peer();
+        TlsServerOptions tls = peer != null ? peer.serverTls() : s.tls() == null ? null : serverTls(s);
         ListenerConfig lc = ListenerConfig.of(new InetSocketAddress(s.host().isEmpty() ? "0.0.0.0" : s.host(),
-                s.port()), tls);
-        TunnelListener listener = p.newListener(runtime, lc, p.parse(s.listenerParams()));
+                s.port()), tls).withAcceptProxyProtocol(peer != null && peer.acceptProxyProtocol());
+        TunnelListener listener = p.newListener(runtime, lc,
+                peer != null ? peer.options() : p.parse(s.listenerParams()));
         Destination target = s.targets().isEmpty() ? null : Destination.parse(s.targets().get(0));
         if (s.targets().size() > 1) {
             throw new IllegalArgumentException(s.name() + ": several forward targets are not supported yet");
@@ -97,8 +101,11 @@ final class Launcher implements AutoCloseable {
         for (Specs.Node n : c.hops()) {
             TransportProvider p = registry.provider(n.transport());
             InetSocketAddress addr = InetSocketAddress.createUnresolved(n.host(), n.port());
-            DialerConfig dc = DialerConfig.of(addr, n.tls() == null ? null : clientTls(n));
-            TunnelDialer dialer = p.newDialer(runtime, dc, p.parse(n.dialerParams()));
+            Specs.Peer peer = n.peer();
+            DialerConfig dc = DialerConfig.of(addr, peer != null ? peer.clientTls()
+                    : n.tls() == null ? null : clientTls(n));
+            TunnelDialer dialer = p.newDialer(runtime, dc,
+                    peer != null ? peer.options() : p.parse(n.dialerParams()));
             Connector connector = Protocols.connector(n.connector(), n.user(), n.password(), n.connectorParams());
             hops.add(new Hop(n.name(), Destination.of(n.host(), n.port()), dialer, connector));
         }
@@ -106,21 +113,34 @@ final class Launcher implements AutoCloseable {
     }
 
     private TlsServerOptions serverTls(Specs.Service s) {
+        TlsServerOptions o = serverCertificate(s);
+        List<String> alpn = s.tls().alpn();
+        return alpn.isEmpty() ? o : o.toBuilder().alpn(alpn).build();
+    }
+
+    /** The service's files, else the top-level tls files, else a certificate generated at start (gost's order). */
+    private TlsServerOptions serverCertificate(Specs.Service s) {
         Specs.ServerTls t = s.tls();
-        if (t.caFile() != null) {
+        Specs.GlobalTls g = globalTls;
+        boolean own = t.certFile() != null || t.keyFile() != null;
+        if (t.caFile() != null || !own && g != null && g.caFile() != null) {
             throw new IllegalArgumentException(s.name() + ": client certificates (ca) are not supported yet");
         }
-        if (t.certFile() != null || t.keyFile() != null) {
+        if (own) {
             if (t.certFile() == null || t.keyFile() == null) {
                 throw new IllegalArgumentException(s.name() + ": cert and key must be given together");
             }
             return TlsServerOptions.builder().pemFiles(Path.of(t.certFile()), Path.of(t.keyFile())).build();
         }
-        if (generated == null) {
-            generated = selfSigned();
+        if (g != null && g.certFile() != null) {
+            log.info("{}: using the top-level tls certificate {}", s.name(), g.certFile());
+            return TlsServerOptions.builder().pemFiles(Path.of(g.certFile()), Path.of(g.keyFile())).build();
         }
-        log.info("{}: no cert/key given, using a self-signed certificate generated at start (CN=tunnelwire), as gost"
-                + " does", s.name());
+        if (generated == null) {
+            generated = g == null ? selfSigned() : selfSigned(g.commonName(), g.organization(), g.validity());
+        }
+        log.info("{}: no cert/key given, using a self-signed certificate generated at start, as gost does",
+                s.name());
         return generated;
     }
 
@@ -139,12 +159,33 @@ final class Launcher implements AutoCloseable {
 
     /** An ECDSA P-256 self-signed certificate for localhost/127.0.0.1/::1 (like gost's random gost.run one). */
     static TlsServerOptions selfSigned() {
+        return selfSigned(null, null, null);
+    }
+
+    /**
+     * The same with gost's top-level {@code commonName} (also a DNS name of the certificate), {@code organization}
+     * and {@code validity}; {@code null} keeps the default ({@code tunnelwire}, one year).
+     */
+    static TlsServerOptions selfSigned(String commonName, String organization, java.time.Duration validity) {
+        String cn = commonName == null || commonName.isBlank() ? "tunnelwire" : commonName;
+        String org = organization == null || organization.isBlank() ? "tunnelwire" : organization;
         try {
-            X509Bundle b = new CertificateBuilder()
-                    .subject("CN=tunnelwire, O=tunnelwire")
-                    .setIsCertificateAuthority(true)
-                    .addSanDnsName("tunnelwire")
-                    .addSanDnsName("localhost")
+            javax.security.auth.x500.X500Principal subject = new javax.security.auth.x500.X500Principal(
+                    new javax.naming.ldap.LdapName(List.of(new javax.naming.ldap.Rdn("O", org),
+                            new javax.naming.ldap.Rdn("CN", cn))).toString());
+            java.time.Instant now = java.time.Instant.now();
+            CertificateBuilder cb = new CertificateBuilder()
+                    .subject(subject)
+                    .notBefore(now.minusSeconds(60))
+                    .notAfter(now.plus(validity == null ? java.time.Duration.ofDays(365) : validity))
+                    .setIsCertificateAuthority(true);
+            if (cn.matches("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
+                cb.addSanDnsName(cn);
+            }
+            if (!cn.equals("localhost")) {
+                cb.addSanDnsName("localhost");
+            }
+            X509Bundle b = cb
                     .addSanIpAddress("127.0.0.1")
                     .addSanIpAddress("::1")
                     .setKeyUsage(true, CertificateBuilder.KeyUsage.digitalSignature,

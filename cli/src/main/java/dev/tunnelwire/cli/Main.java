@@ -29,8 +29,12 @@ import java.util.concurrent.CountDownLatch;
                 "  tunnelwire -L \"http://user:pass@127.0.0.1:8081\"",
                 "  tunnelwire -L \"tcp://127.0.0.1:2222/127.0.0.1:22\" -F \"http://user:pass@127.0.0.1:8081\"",
                 "",
-                "  # gost's config format:",
+                "  # gost's config format (YAML, or JSON for *.json and inline '{...}'):",
                 "  tunnelwire -C tunnels.yaml",
+                "",
+                "In a config file a listener or dialer takes gost's type/metadata/tls, or sing-box's transport and tls",
+                "objects, or Xray's streamSettings object, with the peers' field names; unknown or unsupported fields",
+                "are errors naming the field's path and line:column (see docs/cli.md).",
                 "",
                 "Scheme rules follow gost: ws:// is auto+ws, http:// is http+tcp, -F ws:// is http+ws; TLS forms",
                 "(tls, wss, phts, grpc unless grpcInsecure=true) use cert/key files, or a self-signed certificate."})
@@ -44,7 +48,8 @@ public final class Main implements Callable<Integer> {
             description = "A chain node (one hop each): [connector+dialer://][user:pass@]host:port[?key=value...]")
     List<String> nodes = new ArrayList<>();
 
-    @Option(names = "-C", paramLabel = "FILE", description = "gost-style YAML or JSON config file (or inline JSON)")
+    @Option(names = "-C", paramLabel = "FILE", description = "Config file: gost's structure (YAML or JSON, or inline JSON); listeners and dialers may use"
+                    + " sing-box transport/tls or Xray streamSettings objects")
     String config;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",

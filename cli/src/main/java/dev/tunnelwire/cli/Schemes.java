@@ -64,6 +64,11 @@ final class Schemes {
         return ours;
     }
 
+    /** Parses (and so validates) a transport's gost metadata, as the launcher will. */
+    dev.tunnelwire.TransportOptions parse(String scheme, Map<String, String> params) {
+        return registry.provider(scheme).parse(params);
+    }
+
     /** Whether a gost transport name implies TLS. */
     static boolean tls(String gostName, boolean grpcInsecure) {
         String n = gostName.toLowerCase(Locale.ROOT);

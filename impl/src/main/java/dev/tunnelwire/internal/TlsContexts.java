@@ -8,6 +8,7 @@ import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.FingerprintTrustManagerFactory;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 
 import javax.net.ssl.KeyManagerFactory;
@@ -21,7 +22,7 @@ import java.util.List;
 
 /**
  * Builds Netty {@link SslContext}s from the public TLS options: ALPN, provider choice, trust (CA file, in-memory
- * certificates, JDK default, or the explicit {@code insecure} switch) and server keys (PEM, keystore, in memory).
+ * certificates, JDK default, pinned leaf fingerprints, or the explicit {@code insecure} switch) and server keys (PEM, keystore, in memory).
  * Hostname verification stays on for clients (Netty 4.2's default, HTTPS endpoint identification) unless
  * {@code insecure}.
  */
@@ -35,6 +36,10 @@ public final class TlsContexts {
             SslContextBuilder b = SslContextBuilder.forClient().sslProvider(provider(o.provider()));
             if (o.insecure()) {
                 b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+            } else if (!o.pinnedSha256().isEmpty()) {
+                // a pinned leaf replaces CA and hostname verification (Xray's pinnedPeerCertSha256)
+                b.trustManager(FingerprintTrustManagerFactory.builder("SHA-256")
+                        .fingerprints(o.pinnedSha256()).build()).endpointIdentificationAlgorithm(null);
             } else {
                 List<X509Certificate> trusted = new ArrayList<>(o.trusted());
                 if (o.caFile() != null) {
