@@ -79,7 +79,10 @@ public final class SocketApp extends AppEndpoint {
     private void pump(Socket s) {
         Thread t = new Thread(() -> {
             byte[] b = new byte[65536];
-            try (InputStream in = s.getInputStream()) {
+            // not try-with-resources: closing a socket's input stream closes the socket, and after the other side's
+            // FIN (a half-close) the application must still be able to write; close() closes the socket
+            try {
+                InputStream in = s.getInputStream();
                 int r;
                 while ((r = in.read(b)) >= 0) {
                     delivered(java.util.Arrays.copyOf(b, r));

@@ -63,6 +63,8 @@ class PeerConformanceIT {
     /** peer → inbound key → inbound. */
     private static final Map<String, Map<String, Inbound>> INBOUNDS = new LinkedHashMap<>();
     private static final Map<String, Role> ROLES = new LinkedHashMap<>();
+    /** Peer binaries (null for official images), for the roles started per case. */
+    private static final Map<String, Path> BINARIES = new LinkedHashMap<>();
     private static final Map<String, PeerRuntime.Running> RUNNING = new LinkedHashMap<>();
     private static final Map<String, String> PEER_ERRORS = new LinkedHashMap<>();
     private static final List<Report.PeerInfo> PEER_INFO = new ArrayList<>();
@@ -80,6 +82,8 @@ class PeerConformanceIT {
         final String peer;
         final PeerCases.Mapping mapping;
         PeerCases.Ports ports;
+        /** The role of its own (mapping.perCase() != null), started for its case. */
+        Role own;
 
         Inbound(String peer, PeerCases.Mapping mapping) {
             this.peer = peer;
@@ -161,17 +165,28 @@ class PeerConformanceIT {
 
     /** Gives every inbound of {@code peer} fresh ports and builds the peer's config. */
     private static void plan(String peer) throws IOException {
-        Role role = switch (peer) {
-            case "gost" -> new Role.Gost("conformance-gost", peer);
-            case "xray" -> new Role.Xray("conformance-xray", peer);
-            default -> new Role.Singbox("conformance-" + peer, peer);
-        };
+        Role role = newRole(peer, "conformance-" + peer);
         for (Inbound in : INBOUNDS.get(peer).values()) {
             in.ports = new PeerCases.Ports(freePort(), freePort());
-            in.mapping.configure().accept(role, in.ports);
-            role.ports.add(in.ports.listen());
+            Role target = role;
+            if (in.mapping.perCase() != null) {
+                in.own = newRole(peer, "conformance-" + peer + "-" + in.ports.listen());
+                target = in.own;
+            }
+            in.mapping.configure().accept(target, in.ports);
+            target.ports.add(in.ports.listen());
         }
-        ROLES.put(peer, role);
+        if (!role.ports.isEmpty()) {
+            ROLES.put(peer, role);
+        }
+    }
+
+    private static Role newRole(String peer, String name) {
+        return switch (peer) {
+            case "gost" -> new Role.Gost(name, peer);
+            case "xray" -> new Role.Xray(name, peer);
+            default -> new Role.Singbox(name, peer);
+        };
     }
 
     /**
@@ -215,7 +230,7 @@ class PeerConformanceIT {
             }
         }
         List<String> failures = new ArrayList<>();
-        if (!ROLES.isEmpty()) {
+        if (!INBOUNDS.isEmpty()) {
             try {
                 PeerToolchain toolchain = new PeerToolchain();
                 String which = System.getProperty("interop.runtime", "docker");
@@ -226,7 +241,7 @@ class PeerConformanceIT {
                 };
                 runtime.prepare();
                 System.out.println("[conformance] runtime " + runtime.describe());
-                for (String peer : List.copyOf(ROLES.keySet())) {
+                for (String peer : List.copyOf(INBOUNDS.keySet())) {
                     try {
                         startPeer(toolchain, peer);
                     } catch (Exception | Error e) {
@@ -255,8 +270,12 @@ class PeerConformanceIT {
     private static void startPeer(PeerToolchain toolchain, String peer) throws Exception {
         long b0 = System.nanoTime();
         Path bin = runtime.provision(toolchain, peer);
+        BINARIES.put(peer, bin);
         PEER_INFO.add(new Report.PeerInfo(peer, toolchain.version(peer), runtime.origin(peer, bin),
                 bin == null ? "" : PeerToolchain.buildStamp(bin)));
+        if (!ROLES.containsKey(peer)) {
+            return;
+        }
         for (int attempt = 1; ; attempt++) {
             Role role = ROLES.get(peer);
             try {
@@ -304,28 +323,35 @@ class PeerConformanceIT {
             return new ConformanceReport.Cell(f.id(), f.transport(), it.target, Outcome.NOT_APPLICABLE,
                     it.notApplicable, "", "", "", 0);
         }
+        boolean own = it.inbound.own != null;
         String blocker = runtimeError != null ? runtimeError
                 : PEER_ERRORS.get(it.peer) != null ? it.peer + " failed to start: " + PEER_ERRORS.get(it.peer)
-                : RUNNING.get(it.peer) == null ? "the peer was not started" : null;
+                : !own && RUNNING.get(it.peer) == null ? "the peer was not started"
+                : own && !BINARIES.containsKey(it.peer) ? "the peer was not provisioned" : null;
         if (blocker != null) {
             return new ConformanceReport.Cell(f.id(), f.transport(), it.target, Outcome.FAIL, blocker, blocker, "",
                     it.inbound.mapping.key(), 0);
         }
-        PeerRuntime.Running peer = RUNNING.get(it.peer);
-        int mark = peer.logs().length();
+        PeerRuntime.Running peer = own ? null : RUNNING.get(it.peer);
+        int mark = own ? 0 : peer.logs().length();
         PeerCases.Ports p = it.inbound.ports;
-        Target target = f.role() == Fixture.Role.SERVER
-                ? new ExternalTarget(f.transport(), new InetSocketAddress("127.0.0.1", p.listen()),
-                new InetSocketAddress("127.0.0.1", p.target()), null)
-                : new PeerClient(it.peer, new InetSocketAddress("127.0.0.1", p.listen()),
-                new InetSocketAddress("127.0.0.1", p.target()));
+        PeerClient client = f.role() == Fixture.Role.CLIENT ? new PeerClient(it.peer,
+                new InetSocketAddress("127.0.0.1", p.listen()), new InetSocketAddress("127.0.0.1", p.target()),
+                own ? it.inbound.own.launch(BINARIES.get(it.peer), Map.of()) : null) : null;
+        Target target = client != null ? client
+                : new ExternalTarget(f.transport(), new InetSocketAddress("127.0.0.1", p.listen()),
+                new InetSocketAddress("127.0.0.1", p.target()), null);
         CaseResult r = engine.run(f, target).asDeviationOf(it.target);
         String log = "";
         if (r.status() != CaseResult.Status.PASS) {
-            String all = peer.logs();
-            log = PortWait.tail(all.length() >= mark ? all.substring(mark) : all);
-            if (!peer.isRunning()) {
-                log += "\n(the peer is no longer running)";
+            if (own) {
+                log = PortWait.tail(client.logs) + (client.exited ? "\n(the peer process had exited)" : "");
+            } else {
+                String all = peer.logs();
+                log = PortWait.tail(all.length() >= mark ? all.substring(mark) : all);
+                if (!peer.isRunning()) {
+                    log += "\n(the peer is no longer running)";
+                }
             }
         }
         return cell(it, r, log, it.inbound.mapping.key());
@@ -351,8 +377,26 @@ class PeerConformanceIT {
                 r.durationMs());
     }
 
-    /** A peer client started once with a fixed config: entry port and fake server port are fixed per inbound. */
-    private record PeerClient(String peer, InetSocketAddress entry, InetSocketAddress fakeServer) implements Target {
+    /**
+     * A peer client with a fixed config (entry port and fake server port fixed per inbound): started once with its
+     * peer's other inbounds, or, with a {@code launch}, started for the case after the engine's fake server listens
+     * and stopped at its end.
+     */
+    private static final class PeerClient implements Target {
+        final String peer;
+        final InetSocketAddress entry;
+        final InetSocketAddress fakeServer;
+        final PeerLaunch launch;
+        volatile String logs = "";
+        volatile boolean exited;
+
+        PeerClient(String peer, InetSocketAddress entry, InetSocketAddress fakeServer, PeerLaunch launch) {
+            this.peer = peer;
+            this.entry = entry;
+            this.fakeServer = fakeServer;
+            this.launch = launch;
+        }
+
         @Override
         public String name() {
             return peer + " client via " + entry.getPort();
@@ -374,9 +418,17 @@ class PeerConformanceIT {
         }
 
         @Override
-        public Client startClient(Fixture fixture, InetSocketAddress server, WireLog log) {
+        public Client startClient(Fixture fixture, InetSocketAddress server, WireLog log) throws Exception {
+            PeerRuntime.Running running = null;
+            if (launch != null) {
+                long t0 = System.nanoTime();
+                running = runtime.start(launch);
+                log.note(peer + " client " + launch.role() + " started for this case ("
+                        + (System.nanoTime() - t0) / 1_000_000 + " ms)");
+            }
             log.note(peer + " client: entry " + entry + " → fake server " + server);
             SocketApp app = SocketApp.connecting(log, entry);
+            PeerRuntime.Running own = running;
             return new Client() {
                 @Override
                 public AppEndpoint app() {
@@ -386,6 +438,11 @@ class PeerConformanceIT {
                 @Override
                 public void close() {
                     app.close();
+                    if (own != null) {
+                        exited = !own.isRunning();
+                        logs = own.logs();
+                        own.close();
+                    }
                 }
             };
         }
@@ -437,7 +494,10 @@ class PeerConformanceIT {
                 Files.writeString(logs.resolve("conformance-" + e.getKey() + ".log"), e.getValue().logs(),
                         StandardCharsets.UTF_8);
             }
-            for (Role role : ROLES.values()) {
+            List<Role> roles = new ArrayList<>(ROLES.values());
+            INBOUNDS.values().forEach(m -> m.values().stream().filter(in -> in.own != null)
+                    .forEach(in -> roles.add(in.own)));
+            for (Role role : roles) {
                 for (Map.Entry<String, String> f : role.configFiles().entrySet()) {
                     Files.writeString(logs.resolve(role.name + "." + f.getKey()), f.getValue(),
                             StandardCharsets.UTF_8);
