@@ -104,8 +104,14 @@ final class PeerCases {
         return s;
     }
 
+    /**
+     * The inbound key. Client cases never share an inbound: a peer client may still act on an earlier case (Xray
+     * retries a rejected handshake up to 4 times, gost's PHT client goes on pulling) and would reach the next case's
+     * fake server on a shared port; with an inbound of its own, such late attempts find nobody listening.
+     */
     private static String key(String peer, Fixture f, String extra) {
-        return peer + " " + f.transport() + " " + f.role().name().toLowerCase() + " " + f.options() + extra;
+        return peer + " " + f.transport() + " " + f.role().name().toLowerCase() + " " + f.options() + extra
+                + (server(f) ? "" : " case " + f.id());
     }
 
     /** The {@code destination} of the case's {@code app_open} (proxy protocol client cases), or {@code null}. */
@@ -350,7 +356,7 @@ final class PeerCases {
         String dest = PROXIES.contains(t) ? destination(f) : "127.0.0.1:9";
         String d = dialer;
         String c = connector;
-        return Result.of(key("gost", f, " -> " + dest + pooled(f)), (role, p) -> {
+        return Result.of(key("gost", f, " -> " + dest), (role, p) -> {
             Role.Gost g = (Role.Gost) role;
             String name = "conf-" + p.listen();
             ObjectNode svc = g.services.addObject().put("name", name).put("addr", local(p.listen()));
@@ -504,7 +510,7 @@ final class PeerCases {
         }
         String dest = pr == null ? "127.0.0.1:9" : destination(f);
         String explicitHost = stream.toString().contains(HOST_WITH_PORT) ? " Host=127.0.0.1:port" : "";
-        return Result.of(key("xray", f, " -> " + dest + explicitHost + pooled(f)), (role, p) -> {
+        return Result.of(key("xray", f, " -> " + dest + explicitHost), (role, p) -> {
             Role.Xray x = (Role.Xray) role;
             String in = "conf-in-" + p.listen();
             String out = "conf-out-" + p.listen();
@@ -565,13 +571,6 @@ final class PeerCases {
      */
     static final String XRAY_HU_DEFAULT_HEADERS_CASE = "httpupgrade.client.request_go_order";
 
-    /**
-     * Clients that keep a pooled HTTP/2 connection (gRPC, h2c) reconnect in the background and back off after the
-     * engine's fake server closed: each such case gets an inbound (and a fake server port) of its own.
-     */
-    private static String pooled(Fixture f) {
-        return perCase(f) == null ? "" : " case " + f.id();
-    }
 
     /**
      * Why a client case needs a peer process of its own: gRPC and h2c clients dial their pooled connection when the

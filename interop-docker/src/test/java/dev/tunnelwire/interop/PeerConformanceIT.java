@@ -52,8 +52,8 @@ import java.util.stream.Stream;
  */
 class PeerConformanceIT {
 
-    private static final int PORT_MIN = 32_000;
-    private static final int PORT_MAX = 32_700;
+    private static final int PORT_MIN = 14_000;
+    private static final int PORT_MAX = 20_000;
     private static final int START_ATTEMPTS = 3;
     private static final long CASE_WAIT_SECONDS = 300;
 
@@ -190,8 +190,8 @@ class PeerConformanceIT {
     }
 
     /**
-     * A free loopback port for a peer inbound or an engine endpoint, from a range of its own (below the ephemeral
-     * range, above the matrix's), so nothing else takes it between planning and use.
+     * A free loopback port for a peer inbound or an engine endpoint, from a range of its own (below the matrix's and
+     * the kernel's ephemeral range), so nothing else takes it between planning and use.
      */
     private static int freePort() throws IOException {
         java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
