@@ -186,7 +186,7 @@ final class ConformanceReport {
         for (Cell c : cells) {
             rows.computeIfAbsent(c.id(), k -> new LinkedHashMap<>()).put(c.target(), c);
         }
-        h.append("<details><summary>per-case table (").append(rows.size()).append(" cases)</summary>\n<table>\n")
+        h.append("<details open><summary>per-case table (").append(rows.size()).append(" cases)</summary>\n<table>\n")
                 .append("<tr><th>case</th>");
         for (String t : TARGETS) {
             h.append("<th>").append(esc(t)).append("</th>");

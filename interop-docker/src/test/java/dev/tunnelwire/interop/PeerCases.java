@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tunnelwire.conformance.Fixture;
 
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -723,14 +721,5 @@ final class PeerCases {
             ObjectNode rule = sb.rules.addObject().put("action", "route").put("outbound", out);
             rule.putArray("inbound").add(in);
         });
-    }
-
-    /** Every option name of the case, for messages. */
-    static List<String> optionNames(Fixture f) {
-        List<String> l = new ArrayList<>();
-        for (Iterator<String> it = f.options().fieldNames(); it.hasNext(); ) {
-            l.add(it.next());
-        }
-        return l;
     }
 }
