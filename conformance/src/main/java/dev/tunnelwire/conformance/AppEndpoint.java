@@ -132,6 +132,11 @@ public abstract class AppEndpoint implements AutoCloseable {
         return openFailure;
     }
 
+    /** Whether end of input is all a close can look like here (a TCP socket: FIN); see {@link #awaitClosed}. */
+    protected boolean eofIsClose() {
+        return false;
+    }
+
     /** Waits until a tunnel exists (server role) or the open finished (client role). */
     public synchronized boolean awaitTunnel(long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
@@ -196,9 +201,13 @@ public abstract class AppEndpoint implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Waits until the tunnel is closed; where the application sees the tunnel as a TCP socket
+     * ({@link #eofIsClose}), end of input counts, because a full close and a half-close look alike (FIN).
+     */
     public synchronized boolean awaitClosed(long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-        while (!closed) {
+        while (!closed && !(eof && eofIsClose())) {
             long left = (deadline - System.nanoTime()) / 1_000_000;
             if (left <= 0) {
                 return false;

@@ -114,7 +114,7 @@ public final class Engine {
                 }
                 Socket s = new Socket();
                 s.connect(server.address(), f.timeoutMs());
-                peer = new PeerSocket(s, log);
+                peer = new PeerSocket(secure(s), log);
                 conns.put("main", peer);
                 log.note("engine connected from " + s.getLocalSocketAddress() + " to " + server.address());
             } else {
@@ -164,6 +164,16 @@ public final class Engine {
             }
         }
 
+        /** Wraps a connected or accepted socket in TLS when the side under test speaks TLS ({@link EngineTls}). */
+        Socket secure(Socket plain) throws IOException {
+            JsonNode tls = EngineTls.of(f);
+            if (tls == null) {
+                return plain;
+            }
+            return serverRole ? EngineTls.client(plain, tls, f.timeoutMs(), log)
+                    : EngineTls.server(plain, tls, f.timeoutMs(), log);
+        }
+
         void define(String prefix, InetSocketAddress a) {
             String host = a.getAddress().getHostAddress();
             values.put(prefix + ".host", host);
@@ -195,13 +205,13 @@ public final class Engine {
                 if (serverRole) {
                     Socket s = new Socket();
                     s.connect(server.address(), f.timeoutMs());
-                    p = new PeerSocket(s, log);
+                    p = new PeerSocket(secure(s), log);
                     log.note("engine opened connection '" + name + "' from " + s.getLocalSocketAddress());
                 } else {
                     fakeServer.setSoTimeout(timeout());
                     try {
                         Socket s = fakeServer.accept();
-                        p = new PeerSocket(s, log);
+                        p = new PeerSocket(secure(s), log);
                         log.note("engine accepted connection '" + name + "' from " + s.getRemoteSocketAddress());
                     } catch (SocketTimeoutException e) {
                         throw fail("the client under test connects within " + timeout() + " ms", "no connection");
@@ -257,7 +267,7 @@ public final class Engine {
                     try {
                         Socket sock = fakeServer.accept();
                         String name = "#" + (++unnamed);
-                        conns.put(name, new PeerSocket(sock, log));
+                        conns.put(name, new PeerSocket(secure(sock), log));
                         log.note("engine accepted connection '" + name + "' from " + sock.getRemoteSocketAddress());
                     } catch (SocketTimeoutException ignored) {
                         // none pending

@@ -75,6 +75,9 @@ public final class ImplTarget implements Target {
         TransportOptions o = options(f);
         ListenerConfig cfg = ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0))
                 .withAcceptProxyProtocol(ImplOptions.listener(f).path("acceptProxyProtocol").asBoolean(false));
+        if (EngineTls.of(f) != null) {
+            cfg = cfg.withTls(EngineTls.implServer());
+        }
         TunnelListener listener = p.newListener(runtime, cfg, o);
         NettyApp app = new NettyApp(log, (NettyApp.Opener) null);
         InetSocketAddress bound = listener.bind(app.initializer()).syncUninterruptibly().getNow();
@@ -108,6 +111,9 @@ public final class ImplTarget implements Target {
         String pp = ImplOptions.dialer(f).path("proxyProtocol").asText("");
         DialerConfig cfg = DialerConfig.of(fakeServer).withProxyProtocol(pp.isEmpty() ? null
                 : ProxyProtocolVersion.valueOf(pp.toUpperCase(Locale.ROOT)));
+        if (EngineTls.of(f) != null) {
+            cfg = cfg.withTls(EngineTls.implClient(EngineTls.of(f)));
+        }
         TunnelDialer dialer = p.newDialer(runtime, cfg, o);
         NettyApp app = new NettyApp(log, dialer);
         log.note("tunnelwire " + f.transport() + " dialer to " + fakeServer + " with " + o);

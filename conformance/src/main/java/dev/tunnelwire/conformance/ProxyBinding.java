@@ -3,6 +3,8 @@ package dev.tunnelwire.conformance;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tunnelwire.DialerConfig;
 import dev.tunnelwire.ListenerConfig;
+import dev.tunnelwire.TransportProvider;
+import dev.tunnelwire.TransportRegistry;
 import dev.tunnelwire.TunnelDialer;
 import dev.tunnelwire.TunnelListener;
 import dev.tunnelwire.TunnelRuntime;
@@ -14,8 +16,6 @@ import dev.tunnelwire.proxy.Protocols;
 import dev.tunnelwire.service.Chain;
 import dev.tunnelwire.service.Hop;
 import dev.tunnelwire.service.Service;
-import dev.tunnelwire.transport.tcp.TcpOptions;
-import dev.tunnelwire.transport.tcp.TcpTransportProvider;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
 
@@ -26,7 +26,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * tunnelwire's proxy protocols in-process, over the raw {@code tcp} transport. Server role: a {@link Service} with the
+ * tunnelwire's proxy protocols in-process, over the raw {@code tcp} transport (gost's {@code http2} proxy over its own
+ * HTTP/2-over-TLS transport, see {@link #TRANSPORTS}). Server role: a {@link Service} with the
  * protocol's {@link Handler} and a direct outbound; the destination in the requests is the engine's application
  * ({@link SocketApp}). Client role: a one-hop {@link Chain} whose {@link Connector} speaks to the engine's fake
  * server; the application opens tunnels with {@code Chain.connect(destination, firstPayload)}.
@@ -38,13 +39,23 @@ final class ProxyBinding {
 
     /** Fixture protocol name -> tunnelwire protocol name. */
     static final Map<String, String> PROTOCOLS = Map.of("vless", "vless", "socks5", "socks5", "http_connect", "http",
-            "relay", "relay");
+            "relay", "relay", "http2", "http2");
+
+    /**
+     * Fixture protocol name -> the tunnelwire transport it is carried by, where it is not raw {@code tcp}: gost's
+     * HTTP/2 proxy is its own transport (HTTP/2 over TLS, one stream per proxied connection; peer-gost.md section 3).
+     */
+    static final Map<String, String> TRANSPORTS = Map.of("http2", "http2");
 
     private ProxyBinding() {
     }
 
     static boolean supports(String transport) {
         return PROTOCOLS.containsKey(transport);
+    }
+
+    private static TransportProvider transport(Fixture f) {
+        return TransportRegistry.defaultRegistry().provider(TRANSPORTS.getOrDefault(f.transport(), "tcp"));
     }
 
     private static Map<String, String> params(Fixture f) {
@@ -66,8 +77,12 @@ final class ProxyBinding {
             }
         }
         Handler handler = Protocols.handler(PROTOCOLS.get(f.transport()), users, null, params(f));
-        TunnelListener listener = new TcpTransportProvider().newListener(runtime,
-                ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)), TcpOptions.defaults());
+        ListenerConfig cfg = ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0));
+        if (EngineTls.of(f) != null) {
+            cfg = cfg.withTls(EngineTls.implServer());
+        }
+        TransportProvider transport = transport(f);
+        TunnelListener listener = transport.newListener(runtime, cfg, transport.defaultOptions());
         Chain direct = Chain.direct(runtime);
         Service service = Service.of("conformance", listener, handler, direct, null);
         InetSocketAddress bound = service.bind().syncUninterruptibly().getNow();
@@ -103,8 +118,12 @@ final class ProxyBinding {
                 : f.options().has("user") ? f.options().get("user").asText() : null;
         String password = f.options().has("password") ? f.options().get("password").asText() : null;
         Connector connector = Protocols.connector(PROTOCOLS.get(f.transport()), user, password, params(f));
-        TunnelDialer dialer = new TcpTransportProvider().newDialer(runtime, DialerConfig.of(fakeServer),
-                TcpOptions.defaults());
+        DialerConfig cfg = DialerConfig.of(fakeServer);
+        if (EngineTls.of(f) != null) {
+            cfg = cfg.withTls(EngineTls.implClient(EngineTls.of(f)));
+        }
+        TransportProvider transport = transport(f);
+        TunnelDialer dialer = transport.newDialer(runtime, cfg, transport.defaultOptions());
         Chain chain = Chain.of(runtime, List.of(new Hop("conformance", Destination.of(fakeServer), dialer, connector)));
         NettyApp app = new NettyApp(log, (dest, first, init) -> {
             Promise<Channel> done = runtime.group().next().newPromise();

@@ -79,9 +79,9 @@ public final class SocketApp extends AppEndpoint {
     private void pump(Socket s) {
         Thread t = new Thread(() -> {
             byte[] b = new byte[65536];
-            // not try-with-resources: closing a socket's input stream closes the socket, and after the other side's
-            // FIN (a half-close) the application must still be able to write; close() closes the socket
             try {
+                // not closed here: closing the stream closes the socket, and after a half-close (FIN) the
+                // application may still write; close() at the end of the case closes it
                 InputStream in = s.getInputStream();
                 int r;
                 while ((r = in.read(b)) >= 0) {
@@ -89,12 +89,16 @@ public final class SocketApp extends AppEndpoint {
                 }
                 inputShutdown();
             } catch (IOException e) {
-                // reset or closed
+                closed(); // reset, or closed by the case
             }
-            closed();
         }, "conformance-app-read");
         t.setDaemon(true);
         t.start();
+    }
+
+    @Override
+    protected boolean eofIsClose() {
+        return true;
     }
 
     @Override
