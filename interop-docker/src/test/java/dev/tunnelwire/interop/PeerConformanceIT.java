@@ -65,6 +65,8 @@ class PeerConformanceIT {
     private static final Map<String, Role> ROLES = new LinkedHashMap<>();
     /** Peer binaries (null for official images), for the roles started per case. */
     private static final Map<String, Path> BINARIES = new LinkedHashMap<>();
+    /** The test PKI's PEM files every peer gets (gost's HTTP/2 proxy listener is TLS only). */
+    private static final Map<String, String> PKI = new LinkedHashMap<>();
     private static final Map<String, PeerRuntime.Running> RUNNING = new LinkedHashMap<>();
     private static final Map<String, String> PEER_ERRORS = new LinkedHashMap<>();
     private static final List<Report.PeerInfo> PEER_INFO = new ArrayList<>();
@@ -241,6 +243,11 @@ class PeerConformanceIT {
                 };
                 runtime.prepare();
                 System.out.println("[conformance] runtime " + runtime.describe());
+                Path pkiDir = Files.createTempDirectory("tunnelwire-conformance-pki");
+                dev.tunnelwire.testkit.TestPki.get().writePem(pkiDir);
+                PKI.put(Role.CA, Files.readString(pkiDir.resolve("ca.pem")));
+                PKI.put(Role.CERT, Files.readString(pkiDir.resolve("cert.pem")));
+                PKI.put(Role.KEY, Files.readString(pkiDir.resolve("key.pem")));
                 for (String peer : List.copyOf(INBOUNDS.keySet())) {
                     try {
                         startPeer(toolchain, peer);
@@ -279,7 +286,7 @@ class PeerConformanceIT {
         for (int attempt = 1; ; attempt++) {
             Role role = ROLES.get(peer);
             try {
-                RUNNING.put(peer, runtime.start(role.launch(bin, Map.of())));
+                RUNNING.put(peer, runtime.start(role.launch(bin, PKI)));
                 break;
             } catch (RuntimeException e) {
                 boolean clash = String.valueOf(e.getMessage()).contains("address already in use");
@@ -337,7 +344,7 @@ class PeerConformanceIT {
         PeerCases.Ports p = it.inbound.ports;
         PeerClient client = f.role() == Fixture.Role.CLIENT ? new PeerClient(it.peer,
                 new InetSocketAddress("127.0.0.1", p.listen()), new InetSocketAddress("127.0.0.1", p.target()),
-                own ? it.inbound.own.launch(BINARIES.get(it.peer), Map.of()) : null) : null;
+                own ? it.inbound.own.launch(BINARIES.get(it.peer), PKI) : null) : null;
         Target target = client != null ? client
                 : new ExternalTarget(f.transport(), new InetSocketAddress("127.0.0.1", p.listen()),
                 new InetSocketAddress("127.0.0.1", p.target()), null);
