@@ -23,9 +23,9 @@ import java.util.Map;
  * HTTP/2 frames (RFC 9113 section 4.1) as the engine writes and reads them, with one HPACK encoder and decoder per
  * connection (Netty's), and the gun message reassembly of each stream's DATA.
  */
-final class H2 {
+public final class H2 {
 
-    static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    public static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     static final String[] TYPES = {"DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING",
         "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"};
     static final String[] ERRORS = {"NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR",
@@ -35,12 +35,12 @@ final class H2 {
             "MAX_CONCURRENT_STREAMS", 3, "INITIAL_WINDOW_SIZE", 4, "MAX_FRAME_SIZE", 5, "MAX_HEADER_LIST_SIZE", 6);
 
     /** One frame as read; {@code headers} is set for HEADERS (decoded, in wire order). */
-    record Frame(int type, int flags, int stream, byte[] payload, List<String[]> headers) {
-        boolean endStream() {
+    public record Frame(int type, int flags, int stream, byte[] payload, List<String[]> headers) {
+        public boolean endStream() {
             return (type == 0 || type == 1) && (flags & 1) != 0;
         }
 
-        boolean ack() {
+        public boolean ack() {
             return (type == 4 || type == 6) && (flags & 1) != 0;
         }
 
@@ -191,7 +191,7 @@ final class H2 {
     }
 
     /** Decodes one frame from the start of {@code b} ({@code null} if incomplete); [frame, size]. */
-    Object[] decode(byte[] b) throws Http2Exception {
+    public Object[] decode(byte[] b) throws Http2Exception {
         if (b.length < 9) {
             return null;
         }

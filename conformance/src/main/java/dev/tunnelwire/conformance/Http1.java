@@ -16,13 +16,13 @@ import java.util.regex.Pattern;
  * to send keeps the header order and spelling exactly as written; matching a received message compares header names
  * case-insensitively (unless {@code caseSensitiveNames}) and ignores order (unless {@code ordered}).
  */
-final class Http1 {
+public final class Http1 {
 
     /** A parsed message head. */
-    record Message(String startLine, String method, String target, String version, int status, String reason,
+    public record Message(String startLine, String method, String target, String version, int status, String reason,
                    List<String[]> headers, byte[] body) {
 
-        List<String> values(String name, boolean caseSensitive) {
+        public List<String> values(String name, boolean caseSensitive) {
             List<String> out = new ArrayList<>();
             for (String[] h : headers) {
                 if (caseSensitive ? h[0].equals(name) : h[0].equalsIgnoreCase(name)) {
@@ -115,7 +115,7 @@ final class Http1 {
     }
 
     /** Parses a head (without the final CRLF CRLF). */
-    static Message parseHead(byte[] head) {
+    public static Message parseHead(byte[] head) {
         String s = new String(head, StandardCharsets.ISO_8859_1);
         String[] lines = s.split("\r\n", -1);
         String start = lines[0];

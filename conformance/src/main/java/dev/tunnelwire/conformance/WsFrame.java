@@ -8,7 +8,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 
 /** One RFC 6455 frame, as sent or received by the engine (payload unmasked). */
-record WsFrame(boolean fin, int rsv, int opcode, boolean masked, byte[] maskKey, byte[] payload) {
+public record WsFrame(boolean fin, int rsv, int opcode, boolean masked, byte[] maskKey, byte[] payload) {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -30,7 +30,7 @@ record WsFrame(boolean fin, int rsv, int opcode, boolean masked, byte[] maskKey,
         };
     }
 
-    static String opName(int op) {
+    public static String opName(int op) {
         return switch (op) {
             case 0 -> "continuation";
             case 1 -> "text";
@@ -103,7 +103,7 @@ record WsFrame(boolean fin, int rsv, int opcode, boolean masked, byte[] maskKey,
      * Decodes one frame from the start of {@code b}; returns {@code null} if {@code b} holds less than a frame.
      * The second element of the result is the frame's size on the wire.
      */
-    static Object[] decode(byte[] b) {
+    public static Object[] decode(byte[] b) {
         if (b.length < 2) {
             return null;
         }

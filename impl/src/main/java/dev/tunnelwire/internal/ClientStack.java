@@ -31,14 +31,20 @@ import java.util.List;
  * transport's handshake: its TLS handshake (if any) has completed, and {@link #negotiatedProtocol} tells the ALPN
  * result.
  *
- * <p><b>No byte is lost before the transport is installed.</b> The returned future completes on the channel's own
- * event loop, and the channel comes back with {@code autoRead} off: the caller installs its handlers in the future's
- * listener, then turns {@code autoRead} on. (A server may speak first: an HTTP/2 server sends SETTINGS right after
- * the TLS handshake.)
+ * <p><b>No byte is lost before the transport is installed.</b> The channel comes back with {@code autoRead} off: the
+ * caller installs its handlers in the future's listener, on the channel's loop, then calls {@link #startReading}
+ * (or, in {@link #handOver}, it is done for it). A server may speak first (an HTTP/2 server sends SETTINGS right
+ * after the TLS handshake), and those bytes can arrive in the same read as the end of the handshake, which
+ * {@code SslHandler} decrypts and fires regardless of {@code autoRead}; the caller's listener may even run later
+ * (when it was added after the future completed, it runs as a task). So over TLS a {@link HoldInbound} named
+ * {@link #HOLD} sits behind the TLS handler and keeps what arrives until {@link #startReading} releases it into the
+ * caller's handlers.
  */
 public final class ClientStack {
 
     public static final String TLS_HANDLER = "tw-tls";
+    /** The handler that keeps what TLS decrypts between the handshake and {@link #startReading}. */
+    public static final String HOLD = "tw-client-hold";
 
     private final TunnelRuntime runtime;
     private final DialerConfig config;
@@ -128,6 +134,7 @@ public final class ClientStack {
                         : config.server().getHostString();
                 SslHandler sh = ssl.newHandler(ch.alloc(), sni, config.server().getPort());
                 ch.pipeline().addLast(TLS_HANDLER, sh);
+                ch.pipeline().addLast(HOLD, new HoldInbound());
                 sh.handshakeFuture().addListener(f -> {
                     if (f.isSuccess()) {
                         promise.trySuccess(ch);
@@ -174,12 +181,30 @@ public final class ClientStack {
             ch.config().setAutoRead(true);
             try {
                 install.accept(ch, promise);
+                releaseHold(ch);
             } catch (Throwable t) {
                 ch.close();
                 promise.tryFailure(t);
             }
         });
         return promise;
+    }
+
+    /**
+     * Ends the hand-over of a channel from {@link #connect()} or {@link #over}: releases what the hold kept (see
+     * {@link #HOLD}) into the handlers the consumer has just installed, then turns {@code autoRead} on. Every consumer
+     * calls this (or {@link #releaseHold}) on the channel's loop once its handlers are in place.
+     */
+    public static void startReading(Channel ch) {
+        releaseHold(ch);
+        ch.config().setAutoRead(true);
+    }
+
+    /** Removes the hold (firing what it kept into the handlers after it), leaving {@code autoRead} as it is. */
+    public static void releaseHold(Channel ch) {
+        if (ch.pipeline().get(HOLD) != null) {
+            ch.pipeline().remove(HOLD);
+        }
     }
 
     /** The ALPN protocol negotiated on {@code ch}, or {@code null} without TLS or ALPN. */

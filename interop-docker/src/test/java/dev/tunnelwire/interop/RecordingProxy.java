@@ -33,11 +33,18 @@ final class RecordingProxy implements AutoCloseable {
     static final int CAPTURE_CONNECTIONS = 16;
 
     private final Channel server;
+    private final int captureBytes;
     private final AtomicReference<InetSocketAddress> target = new AtomicReference<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final List<Transcript> transcripts = new ArrayList<>();
 
     RecordingProxy(TunnelRuntime runtime) throws InterruptedException {
+        this(runtime, CAPTURE_BYTES);
+    }
+
+    /** A proxy recording up to {@code captureBytes} of each direction ({@link Integer#MAX_VALUE}: everything). */
+    RecordingProxy(TunnelRuntime runtime, int captureBytes) throws InterruptedException {
+        this.captureBytes = captureBytes;
         server = new ServerBootstrap()
                 .group(runtime.group())
                 .channel(runtime.serverChannelType())
@@ -88,7 +95,7 @@ final class RecordingProxy implements AutoCloseable {
             synchronized (transcripts) {
                 transcripts.add(t);
             }
-            in.pipeline().addLast(new Capture(t, Transcript.Dir.TO_SERVER));
+            in.pipeline().addLast(new Capture(t, Transcript.Dir.TO_SERVER, captureBytes));
         }
         InetSocketAddress to = target.get();
         if (to == null) {
@@ -108,7 +115,7 @@ final class RecordingProxy implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (t != null) {
-                            ch.pipeline().addLast(new Capture(t, Transcript.Dir.TO_CLIENT));
+                            ch.pipeline().addLast(new Capture(t, Transcript.Dir.TO_CLIENT, captureBytes));
                         }
                     }
                 })
@@ -134,16 +141,18 @@ final class RecordingProxy implements AutoCloseable {
     private static final class Capture extends ChannelInboundHandlerAdapter {
         private final Transcript transcript;
         private final Transcript.Dir dir;
+        private final int limit;
 
-        Capture(Transcript transcript, Transcript.Dir dir) {
+        Capture(Transcript transcript, Transcript.Dir dir, int limit) {
             this.transcript = transcript;
             this.dir = dir;
+            this.limit = limit;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof ByteBuf b) {
-                transcript.bytes(dir, b, CAPTURE_BYTES);
+                transcript.bytes(dir, b, limit);
             }
             ctx.fireChannelRead(msg);
         }

@@ -41,6 +41,11 @@ final class Transcript {
         return connection;
     }
 
+    /** {@link System#nanoTime()} at the accept: the origin of the entries' times. */
+    long startNanos() {
+        return start;
+    }
+
     synchronized void bytes(Dir dir, ByteBuf b, int limit) {
         int n = b.readableBytes();
         total[dir.ordinal()] += n;

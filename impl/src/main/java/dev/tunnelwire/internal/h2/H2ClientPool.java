@@ -115,7 +115,7 @@ public final class H2ClientPool implements AutoCloseable {
                     }
                 }
                 install(ch, settings);
-                ch.config().setAutoRead(true);
+                ClientStack.startReading(ch);
                 promise.trySuccess(ch);
             } catch (Throwable t) {
                 ch.close();

@@ -169,8 +169,9 @@ public final class H2StreamAdapter extends ChannelDuplexHandler {
             lastWrite = ctx.write(new DefaultHttp2DataFrame(buf, false), promise.unvoid());
             return;
         }
-        if (msg instanceof Http2DataFrame data && data.isEndStream()) {
-            outputShutdown = true;
+        if (msg instanceof Http2DataFrame data && data.isEndStream()
+                || msg instanceof Http2HeadersFrame headers && headers.isEndStream()) {
+            outputShutdown = true; // a later close must not write another END_STREAM on the closed side
         }
         ctx.write(msg, promise);
     }

@@ -111,7 +111,7 @@ final class GrpcDialer implements TunnelDialer {
             conn.pipeline().addLast("tw-h2", H2Codecs.client(options.h2()));
             conn.pipeline().addLast("tw-h2-mux", new Http2MultiplexHandler(new RefuseInboundStreams()));
             conn.pipeline().addLast("tw-h2-window", H2Codecs.connectionWindow(options.h2()));
-            conn.config().setAutoRead(true);
+            ClientStack.startReading(conn);
             new Http2StreamChannelBootstrap(conn).handler(streamInitializer()).open().addListener(s -> {
                 if (!s.isSuccess()) {
                     conn.close();

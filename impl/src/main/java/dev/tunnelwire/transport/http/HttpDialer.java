@@ -94,7 +94,7 @@ final class HttpDialer implements TunnelDialer {
                             + ClientStack.negotiatedProtocol(conn) + ")");
                 }
                 H2ClientPool.install(conn, options.h2());
-                conn.config().setAutoRead(true);
+                ClientStack.startReading(conn);
             } catch (Throwable t) {
                 ReferenceCountUtil.safeRelease(firstPayload);
                 conn.close();
@@ -155,7 +155,7 @@ final class HttpDialer implements TunnelDialer {
                     HttpProtocol.requestHead(ch.alloc(), options, host), options.handshakeTimeout().toMillis());
             ch.pipeline().addLast(H1ClientHandshakeHandler.DECODER, new HttpResponseDecoder());
             ch.pipeline().addLast(H1ClientHandshakeHandler.NAME, hs);
-            ch.config().setAutoRead(true);
+            ClientStack.startReading(ch);
             if (Establish.tunnel(ch, new TunnelInfo(HttpOptions.SCHEME, ch.remoteAddress(), ch.localAddress(), host,
                     HttpProtocol.requestTarget(options.path()), null), init, firstPayload, promise)) {
                 ChannelHandlerContext ctx = ch.pipeline().context(hs);

@@ -88,7 +88,7 @@ final class PhtClientSession implements SessionChannel.Backend {
             control.pipeline().addLast("tw-pht-http", new HttpClientCodec());
             control.pipeline().addLast("tw-pht-aggregator", new HttpObjectAggregator(PhtListener.MAX_REQUEST_BODY));
             control.pipeline().addLast("tw-pht-exchange", new Exchange());
-            control.config().setAutoRead(true);
+            ClientStack.startReading(control);
             control.closeFuture().addListener(x -> onConnectionLost("control connection closed"));
             var timeout = control.eventLoop().schedule(() -> promise.tryFailure(new HandshakeException(
                     "PHT authorize timed out after " + options.handshakeTimeout().toMillis() + " ms")),
@@ -126,7 +126,7 @@ final class PhtClientSession implements SessionChannel.Backend {
             pullConn = (Channel) pf.getNow();
             pullConn.pipeline().addLast("tw-pht-http", new HttpClientCodec());
             pullConn.pipeline().addLast("tw-pht-pull", new PullHandler());
-            pullConn.config().setAutoRead(true);
+            ClientStack.startReading(pullConn);
             pullConn.closeFuture().addListener(x -> onConnectionLost("pull connection closed"));
             control.eventLoop().execute(() -> {
                 if (promise.isDone()) {

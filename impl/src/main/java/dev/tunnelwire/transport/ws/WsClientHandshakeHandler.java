@@ -15,8 +15,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -156,9 +154,9 @@ final class WsClientHandshakeHandler extends ChannelInboundHandlerAdapter {
         Channel ch = ctx.channel();
         ChannelPipeline p = ctx.pipeline();
         // The encoder goes in front of the decoder: the decoder writes its own close frames on protocol violations.
-        p.addAfter(WsProtocol.HTTP_DECODER, WsProtocol.FRAME_ENCODER, new WebSocket13FrameEncoder(true));
+        p.addAfter(WsProtocol.HTTP_DECODER, WsProtocol.FRAME_ENCODER, new WsFrameEncoder());
         p.addAfter(WsProtocol.FRAME_ENCODER, WsProtocol.FRAME_DECODER,
-                new WebSocket13FrameDecoder(WsProtocol.decoderConfig(options, false)));
+                new WsFrameDecoder(WsProtocol.decoderConfig(options, false)));
         p.replace(this, WsProtocol.ADAPTER, new WsStreamAdapter(options));
         p.remove(WsProtocol.HTTP_ENCODER);
         ByteBuf first = rest;

@@ -24,7 +24,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
@@ -243,7 +242,7 @@ final class WsServerHandshakeHandler extends ChannelInboundHandlerAdapter {
         // The encoder goes in front of the decoder: the decoder writes its own close frames on protocol violations.
         p.addAfter(WsProtocol.HTTP_DECODER, WsProtocol.FRAME_ENCODER, new WebSocket13FrameEncoder(false));
         p.addAfter(WsProtocol.FRAME_ENCODER, WsProtocol.FRAME_DECODER,
-                new WebSocket13FrameDecoder(WsProtocol.decoderConfig(options, true)));
+                new WsFrameDecoder(WsProtocol.decoderConfig(options, true)));
         p.replace(this, WsProtocol.ADAPTER, new WsStreamAdapter(options));
         p.remove(WsProtocol.HTTP_ENCODER);
 
