@@ -216,7 +216,8 @@ final class PeerCases {
                             + "explicitly here; gost's own default is /GostTunel/Tunnel)");
                 }
                 listener = "grpc";
-                listenerMd.put("grpcInsecure", true).put("path", "/" + svc + "/Tun");
+                // a name starting with '/' is a full method path (Xray's custom path syntax, as recorded from gost)
+                listenerMd.put("grpcInsecure", true).put("path", svc.startsWith("/") ? svc : "/" + svc + "/Tun");
             }
             case "h2tunnel" -> {
                 listener = "h2c";
@@ -333,11 +334,11 @@ final class PeerCases {
                     return Result.na("gost's grpc dialer has no multi mode (TunMulti is Xray's)");
                 }
                 String svc = opt(f, "serviceName");
-                if (svc == null || svc.contains("/")) {
+                if (svc == null || (svc.contains("/") && !svc.startsWith("/"))) {
                     return Result.na("gost's grpc dialer takes a path, not a service name to escape");
                 }
                 dialer = "grpc";
-                dialerMd.put("grpcInsecure", true).put("path", "/" + svc + "/Tun");
+                dialerMd.put("grpcInsecure", true).put("path", svc.startsWith("/") ? svc : "/" + svc + "/Tun");
             }
             case "h2tunnel" -> {
                 if (opt(f, "host") != null) {
