@@ -19,7 +19,17 @@ by = collections.Counter(c.get("state") for c in cells)
 print("interop: %d cells: %s" % (len(cells), ", ".join("%s %d" % kv for kv in sorted(by.items()))))
 conf = r.get("conformance")
 if conf:
-    print("conformance: %s" % conf)
+    # PeerConformanceIT: every fixture against tunnelwire in-process and the reference peers
+    print("conformance: %d cases against tunnelwire and the peers (%.1f s)" % (conf.get("cases", 0),
+          conf.get("totalMillis", 0) / 1000.0))
+    for target, t in conf.get("targets", {}).items():
+        tot = t.get("total", {})
+        per = ", ".join("%s %d/%d/%d" % (tr, o.get("pass", 0), o.get("fail", 0), o.get("deviation", 0))
+                        for tr, o in sorted(t.get("perTransport", {}).items())
+                        if o.get("pass", 0) + o.get("fail", 0) + o.get("deviation", 0) > 0)
+        print("conformance %s: %d pass, %d fail, %d deviation, %d n/a%s" % (target, tot.get("pass", 0),
+              tot.get("fail", 0), tot.get("deviation", 0), tot.get("n/a", 0),
+              "; per transport pass/fail/deviation: " + per if per else ""))
 PY
   echo "report: $(pwd)/$report/index.html"
 else

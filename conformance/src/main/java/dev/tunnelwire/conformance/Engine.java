@@ -118,7 +118,7 @@ public final class Engine {
                 conns.put("main", peer);
                 log.note("engine connected from " + s.getLocalSocketAddress() + " to " + server.address());
             } else {
-                fakeServer = new ServerSocket(0, 8, InetAddress.getByName("127.0.0.1"));
+                fakeServer = bindFakeServer(target.fakeServerAddress(f));
                 InetSocketAddress addr = (InetSocketAddress) fakeServer.getLocalSocketAddress();
                 define("server", addr);
                 client = target.startClient(f, addr, log);
@@ -135,6 +135,33 @@ public final class Engine {
                 execute(step);
             }
             stepIndex = -1;
+        }
+
+        static ServerSocket bindFakeServer(InetSocketAddress fixed) throws IOException {
+            if (fixed == null) {
+                return new ServerSocket(0, 8, InetAddress.getByName("127.0.0.1"));
+            }
+            ServerSocket ss = new ServerSocket();
+            ss.setReuseAddress(true);
+            long deadline = System.nanoTime() + 3_000_000_000L;
+            while (true) {
+                try {
+                    ss.bind(fixed, 8);
+                    return ss;
+                } catch (java.net.BindException e) {
+                    if (System.nanoTime() > deadline) {
+                        ss.close();
+                        throw e;
+                    }
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        ss.close();
+                        throw e;
+                    }
+                }
+            }
         }
 
         /** Wraps a connected or accepted socket in TLS when the side under test speaks TLS ({@link EngineTls}). */

@@ -41,6 +41,16 @@ public interface Target extends AutoCloseable {
 
     Server startServer(Fixture fixture, WireLog log) throws Exception;
 
+    /**
+     * Client role: the address the engine's fake server must listen on for {@code fixture}, or {@code null} (the
+     * default) for any free loopback port. A client under test that is configured once for many cases (a peer
+     * started with a fixed config) names its fixed server address here; the engine binds it with
+     * {@code SO_REUSEADDR}, retrying briefly while the previous case's socket is still closing.
+     */
+    default InetSocketAddress fakeServerAddress(Fixture fixture) {
+        return null;
+    }
+
     Client startClient(Fixture fixture, InetSocketAddress fakeServer, WireLog log) throws Exception;
 
     @Override

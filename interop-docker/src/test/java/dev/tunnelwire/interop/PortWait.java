@@ -14,7 +14,15 @@ final class PortWait {
     private PortWait() {
     }
 
+    /**
+     * Whether 127.0.0.1:port is listening. On Linux the kernel's socket tables are read, so that no probe connection
+     * is made (a peer client's entry port would open a tunnel for it); elsewhere a connection is tried.
+     */
     static boolean accepts(int port) {
+        Boolean listening = listeningInProc(port);
+        if (listening != null) {
+            return listening;
+        }
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 500);
             return true;
@@ -48,6 +56,26 @@ final class PortWait {
                 }
             }
         }
+    }
+
+    /** LISTEN state of a local TCP port from /proc/net/tcp{,6}; {@code null} when the tables cannot be read. */
+    static Boolean listeningInProc(int port) {
+        String hexPort = String.format(":%04X ", port);
+        boolean read = false;
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+                    String[] cols = line.trim().split("\\s+");
+                    if (cols.length > 3 && (cols[1] + " ").contains(hexPort) && cols[3].equals("0A")) {
+                        return true;
+                    }
+                }
+                read = true;
+            } catch (IOException | RuntimeException e) {
+                // not Linux, or no access
+            }
+        }
+        return read ? Boolean.FALSE : null;
     }
 
     static String tail(String s) {

@@ -46,7 +46,11 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
                 .map(e -> e.getValue() + " " + e.getKey().json()).collect(Collectors.joining(", "));
     }
 
+    /** The report written last in this JVM (the conformance IT re-writes it with its section). */
+    static volatile Report last;
+
     void write(Path dir) throws IOException {
+        last = this;
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("report.json"), Role.JSON.writeValueAsString(json()), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("index.html"), html(), StandardCharsets.UTF_8);
@@ -95,6 +99,10 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
             if (!c.peerLog.isEmpty()) {
                 o.put("peerLogTail", c.peerLog);
             }
+        }
+        ConformanceReport conformance = ConformanceReport.current();
+        if (conformance != null) {
+            root.set("conformance", conformance.json());
         }
         return root;
     }
@@ -206,6 +214,10 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
                             .append("</pre></details>\n");
                 }
             }
+        }
+        ConformanceReport conformance = ConformanceReport.current();
+        if (conformance != null) {
+            h.append(conformance.html());
         }
         h.append("<p class=\"small\">Peer configs and full logs: <a href=\"logs/\">logs/</a>; JUnit XML: "
                 + "<a href=\"junit/\">junit/</a>; machine-readable: <a href=\"report.json\">report.json</a>.</p>\n");
