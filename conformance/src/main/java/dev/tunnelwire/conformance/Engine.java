@@ -164,7 +164,10 @@ public final class Engine {
             }
         }
 
-        /** Wraps a connected or accepted socket in TLS when the side under test speaks TLS ({@link EngineTls}). */
+        /**
+         * Wraps a connected or accepted socket in TLS when the side under test speaks TLS ({@link EngineTls});
+         * {@code null} for an accepted probe connection that closed before its first byte.
+         */
         Socket secure(Socket plain) throws IOException {
             JsonNode tls = EngineTls.of(f);
             if (tls == null) {
@@ -208,10 +211,16 @@ public final class Engine {
                     p = new PeerSocket(secure(s), log);
                     log.note("engine opened connection '" + name + "' from " + s.getLocalSocketAddress());
                 } else {
-                    fakeServer.setSoTimeout(timeout());
+                    long deadline = deadline();
                     try {
-                        Socket s = fakeServer.accept();
-                        p = new PeerSocket(secure(s), log);
+                        Socket s;
+                        Socket secured;
+                        do { // a TLS client's probe connections (closed before a byte) are skipped
+                            fakeServer.setSoTimeout((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                            s = fakeServer.accept();
+                            secured = secure(s);
+                        } while (secured == null);
+                        p = new PeerSocket(secured, log);
                         log.note("engine accepted connection '" + name + "' from " + s.getRemoteSocketAddress());
                     } catch (SocketTimeoutException e) {
                         throw fail("the client under test connects within " + timeout() + " ms", "no connection");
@@ -266,8 +275,12 @@ public final class Engine {
                     fakeServer.setSoTimeout(20);
                     try {
                         Socket sock = fakeServer.accept();
+                        Socket secured = secure(sock);
+                        if (secured == null) {
+                            continue; // a probe connection
+                        }
                         String name = "#" + (++unnamed);
-                        conns.put(name, new PeerSocket(secure(sock), log));
+                        conns.put(name, new PeerSocket(secured, log));
                         log.note("engine accepted connection '" + name + "' from " + sock.getRemoteSocketAddress());
                     } catch (SocketTimeoutException ignored) {
                         // none pending

@@ -107,10 +107,30 @@ final class EngineTls {
         return s;
     }
 
-    /** Client role: the engine's TLS server handshake over an accepted {@code plain} socket. */
+    /**
+     * Client role: the engine's TLS server handshake over an accepted {@code plain} socket; {@code null} when the
+     * client closes the connection before sending a byte (a reachability probe, as gost's http2 dialer makes before
+     * its real connection), which the engine notes and ignores.
+     */
     static Socket server(Socket plain, JsonNode tls, int timeoutMs, WireLog log) throws IOException {
+        int before = plain.getSoTimeout();
+        plain.setSoTimeout(timeoutMs);
+        int first;
+        try {
+            first = plain.getInputStream().read();
+        } catch (java.net.SocketTimeoutException e) {
+            plain.close();
+            throw new IOException("the client sent no TLS ClientHello within " + timeoutMs + " ms");
+        }
+        plain.setSoTimeout(before);
+        if (first < 0) {
+            log.note("connection from " + plain.getRemoteSocketAddress() + " closed before sending a byte "
+                    + "(a reachability probe): ignored");
+            plain.close();
+            return null;
+        }
         SSLSocket s = (SSLSocket) serverContext().getSocketFactory().createSocket(plain,
-                plain.getInetAddress().getHostAddress(), plain.getPort(), true);
+                new java.io.ByteArrayInputStream(new byte[] {(byte) first}), true);
         s.setUseClientMode(false);
         List<String> supported = alpn(tls);
         s.setHandshakeApplicationProtocolSelector((sock, offered) -> {

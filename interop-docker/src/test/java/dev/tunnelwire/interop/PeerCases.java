@@ -351,10 +351,10 @@ final class PeerCases {
                 }
             }
             case "http2" -> {
-                // the mapping would be connector http2 + dialer http2 (TLS, secure false), but it cannot be replayed
-                return Result.na("gost's http2 client first opens and closes an empty 'check' connection "
-                        + "(dialer/http2/dialer.go:75-86, documented in the fixtures' peerDeviations); the engine "
-                        + "takes it as the client's connection and its TLS handshake ends in an ERROR, not a FAIL");
+                // dialer http2 = HTTP/2 over TLS without verification (gost's default, secure=false); its empty
+                // reachability probe (dialer/http2/dialer.go:75-86) is skipped by the engine
+                dialer = "http2";
+                connector = "http2";
             }
             case "socks5", "http_connect", "relay" -> {
                 dialer = "tcp";
