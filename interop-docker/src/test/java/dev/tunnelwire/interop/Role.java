@@ -63,6 +63,16 @@ abstract sealed class Role permits Role.Gost, Role.Xray, Role.V2fly, Role.Singbo
         }
     }
 
+    /** The config file of the V2Ray family (Xray, v2fly): log level, inbounds, outbounds, routing rules. */
+    static Map<String, String> v2rayConfig(ArrayNode inbounds, ArrayNode outbounds, ArrayNode rules) {
+        ObjectNode root = F.objectNode();
+        root.putObject("log").put("loglevel", "info");
+        root.set("inbounds", inbounds);
+        root.set("outbounds", outbounds);
+        root.putObject("routing").set("rules", rules);
+        return Map.of("config.json", json(root));
+    }
+
     /** gost v3: a JSON config ({@code -C gost.json}) of services and chains (peer-gost.md §11.3). */
     static final class Gost extends Role {
         final ArrayNode services = F.arrayNode();
@@ -107,12 +117,7 @@ abstract sealed class Role permits Role.Gost, Role.Xray, Role.V2fly, Role.Singbo
 
         @Override
         Map<String, String> configFiles() {
-            ObjectNode root = F.objectNode();
-            root.putObject("log").put("loglevel", "info");
-            root.set("inbounds", inbounds);
-            root.set("outbounds", outbounds);
-            root.putObject("routing").set("rules", rules);
-            return Map.of("config.json", json(root));
+            return v2rayConfig(inbounds, outbounds, rules);
         }
     }
 
@@ -134,12 +139,7 @@ abstract sealed class Role permits Role.Gost, Role.Xray, Role.V2fly, Role.Singbo
 
         @Override
         Map<String, String> configFiles() {
-            ObjectNode root = F.objectNode();
-            root.putObject("log").put("loglevel", "info");
-            root.set("inbounds", inbounds);
-            root.set("outbounds", outbounds);
-            root.putObject("routing").set("rules", rules);
-            return Map.of("config.json", json(root));
+            return v2rayConfig(inbounds, outbounds, rules);
         }
     }
 
