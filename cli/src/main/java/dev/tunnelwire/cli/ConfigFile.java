@@ -172,9 +172,9 @@ final class ConfigFile {
             Obj tls = listener.obj("tls");
             noMix(listener, transport, stream, type, md, tls);
             if (stream != null) {
-                peer = PeerTransports.xrayListener(stream);
+                peer = XrayStreamSettings.xrayListener(stream);
             } else if (transport != null) {
-                peer = PeerTransports.singBoxListener(transport, tls);
+                peer = SingBoxTransports.singBoxListener(transport, tls);
             } else {
                 listenerType = type == null ? "tcp" : listener.text("type");
                 metadata(md, "listener.", q);
@@ -280,10 +280,10 @@ final class ConfigFile {
         at(connector == null ? n : connector, () -> Protocols.connector(node.connector(), node.user(),
                 node.password(), node.connectorParams()));
         if (stream != null) {
-            return node.withPeer(PeerTransports.xrayDialer(stream, node.host()));
+            return node.withPeer(XrayStreamSettings.xrayDialer(stream, node.host()));
         }
         if (transport != null) {
-            return node.withPeer(PeerTransports.singBoxDialer(transport, peerTls, node.host(), node.port()));
+            return node.withPeer(SingBoxTransports.singBoxDialer(transport, peerTls, node.host(), node.port()));
         }
         at(dialer == null ? n : dialer, () -> schemes.parse(node.transport(), node.dialerParams()));
         return node;
