@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
 
 /**
  * The V2Ray-family transport objects of the peers, read with the peers' field names and semantics and turned into our
- * transport and TLS options by {@link SingBoxTransports} and {@link XrayStreamSettings}; this class holds the rules both
- * share (certificates and keys, header maps, Go durations, TLS versions, building options with positioned errors):
+ * transport and TLS options by {@link SingBoxTransports} and {@link XrayStreamSettings}; this class holds the rules
+ * both share (certificates and keys, header maps, Go durations, TLS versions, building options with positioned
+ * errors):
  * <ul>
  *   <li>sing-box v1.13.2 {@code transport} ({@code option/v2ray_transport.go}: {@code type} {@code http}, {@code ws},
  *       {@code httpupgrade}, {@code grpc}) with its sibling {@code tls} ({@code option/tls.go}: inbound fields on a

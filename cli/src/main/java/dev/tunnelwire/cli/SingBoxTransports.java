@@ -28,10 +28,10 @@ import static dev.tunnelwire.cli.PeerTransports.serverCertificate;
 import static dev.tunnelwire.cli.PeerTransports.singleHeaders;
 
 /**
- * sing-box v1.13.2 transport objects as listener or dialer options: {@code transport} ({@code option/v2ray_transport.go}:
- * {@code type} {@code http}, {@code ws}, {@code httpupgrade}, {@code grpc}) with its sibling {@code tls}
- * ({@code option/tls.go}: inbound fields on a listener, outbound fields on a dialer), read with sing-box's field names
- * and semantics. Rules shared with Xray's objects are in {@link PeerTransports}.
+ * sing-box v1.13.2 transport objects as listener or dialer options: {@code transport}
+ * ({@code option/v2ray_transport.go}: {@code type} {@code http}, {@code ws}, {@code httpupgrade}, {@code grpc}) with
+ * its sibling {@code tls} ({@code option/tls.go}: inbound fields on a listener, outbound fields on a dialer), read
+ * with sing-box's field names and semantics. Rules shared with Xray's objects are in {@link PeerTransports}.
  */
 final class SingBoxTransports {
 

@@ -67,7 +67,7 @@ class PeerCasesTest {
         String out = x.outbounds.get(1).toString();
         assertTrue(out.contains("\"User-Agent\":\"golang\"") && out.contains("127.0.0.1:2000"), out);
         Role.Xray y = new Role.Xray("t", "xray");
-        PeerCases.map(fixture(PeerCases.XRAY_HU_DEFAULT_HEADERS_CASE), "xray").mapping().configure()
+        PeerCases.map(fixture(XrayCases.XRAY_HU_DEFAULT_HEADERS_CASE), "xray").mapping().configure()
                 .accept(y, new PeerCases.Ports(1000, 2000));
         assertFalse(y.outbounds.get(1).toString().contains("golang"));
     }
@@ -75,7 +75,7 @@ class PeerCasesTest {
     @Test
     void pooledClientsAndTheCrashingCaseRunInAProcessOfTheirOwn() {
         assertNotNull(PeerCases.map(fixture("grpc.client.request_headers"), "gost").mapping().perCase());
-        assertNotNull(PeerCases.map(fixture(PeerCases.XRAY_HU_PANIC_CASE), "xray").mapping().perCase());
+        assertNotNull(PeerCases.map(fixture(XrayCases.XRAY_HU_PANIC_CASE), "xray").mapping().perCase());
         assertNull(PeerCases.map(fixture("ws.client.handshake_basic"), "gost").mapping().perCase());
     }
 
