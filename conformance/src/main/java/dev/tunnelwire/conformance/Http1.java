@@ -277,7 +277,8 @@ public final class Http1 {
 
         /**
          * A matcher is a string (exact, after placeholders), or an object: {@code ci} (case-insensitive),
-         * {@code regex} (whole value), {@code capture} (stores the value in a placeholder), {@code present},
+         * {@code regex} (whole value), {@code match} (a peer-varying value: its regex, its example ignored),
+         * {@code capture} (stores the value in a placeholder), {@code present},
          * {@code oneOf} (list of matchers), {@code token} (a comma-separated list containing it, case-insensitive), {@code optional}
          * (absent, or present and matching the inner matcher),
          * or any data value (exact).
@@ -287,6 +288,13 @@ public final class Http1 {
                 if (m.has("ci")) {
                     String want = v.text(m.get("ci"));
                     return want.equalsIgnoreCase(actual) ? null : "'" + actual + "' is not '" + want + "' (any case)";
+                }
+                if (m.has("match")) {
+                    // a peer-varying value: its rule decides, whatever its example
+                    String re = v.interpolate(m.get("match").asText());
+                    return Pattern.compile(re, Pattern.DOTALL).matcher(actual).matches() ? null
+                            : "'" + actual + "' does not follow the rule /" + re + "/"
+                            + (m.has("why") ? " (" + m.get("why").asText() + ")" : "");
                 }
                 if (m.has("regex")) {
                     String re = v.interpolate(m.get("regex").asText());

@@ -20,7 +20,11 @@ import java.util.regex.Pattern;
  * <p>A data value is a JSON string (UTF-8 text with {@code ${name}} placeholders) or an object with exactly one of:
  * {@code text}, {@code hex}, {@code b64}, {@code var}, {@code random}, {@code concat}, {@code repeat} (+
  * {@code count}), {@code encode} (+ {@code of}), {@code wsAccept}, {@code gun}, {@code multiHunk}, {@code u16},
- * {@code u32}. Placeholders hold bytes; in text they are inserted as UTF-8.
+ * {@code u32}, {@code match} (+ {@code example}). Placeholders hold bytes; in text they are inserted as UTF-8.
+ *
+ * <p>{@code {"match": regex, "example": text}} is a <em>peer-varying value</em>: something a peer derives from the
+ * date, the machine or chance (Xray's browser User-Agent, a gRPC library version). Sent, it is its example; as a
+ * matcher it is the regex (see {@link #peerVaryingExample}).
  */
 public final class Values {
 
@@ -133,6 +137,9 @@ public final class Values {
             }
             return Gun.frame(pb.toByteArray());
         }
+        if (v.has("match")) {
+            return peerVaryingExample(v).getBytes(StandardCharsets.UTF_8);
+        }
         if (v.has("u16")) {
             int x = v.get("u16").asInt();
             return new byte[] {(byte) (x >>> 8), (byte) x};
@@ -142,6 +149,22 @@ public final class Values {
             return new byte[] {(byte) (x >>> 24), (byte) (x >>> 16), (byte) (x >>> 8), (byte) x};
         }
         throw new FixtureError("unknown data value " + v);
+    }
+
+    /**
+     * The example of a peer-varying value {@code {"match": regex, "example": text}}, placeholders replaced. A fixture
+     * whose example does not match its own rule cannot be run as written: {@link FixtureError}.
+     */
+    String peerVaryingExample(JsonNode v) {
+        if (!v.has("example")) {
+            throw new FixtureError("a peer-varying value sent by the engine needs an \"example\": " + v);
+        }
+        String example = interpolate(v.get("example").asText());
+        if (!Pattern.compile(interpolate(v.get("match").asText()), Pattern.DOTALL).matcher(example).matches()) {
+            throw new FixtureError("the example '" + example + "' does not match its rule /" + v.get("match").asText()
+                    + "/");
+        }
+        return example;
     }
 
     /** Evaluates a data value to text (UTF-8). */

@@ -47,6 +47,39 @@ class EngineSelfTest {
     }
 
     @Test
+    void aPeerVaryingValueIsSentAsItsExample() throws Exception {
+        CaseResult r = run("""
+                {"id":"tcp.server.self_varying","transport":"tcp","role":"server","title":"t","source":{"type":"spec"},
+                 "steps":[{"op":"expect_tunnel"},
+                          {"op":"send","bytes":{"match":"Chrome/[0-9]+","example":"Chrome/151","why":"the date"}},
+                          {"op":"expect_deliver","data":"Chrome/151"}]}""");
+        assertEquals(CaseResult.Status.PASS, r.status(), r.failureText());
+    }
+
+    @Test
+    void aPeerVaryingValueWhoseExampleBreaksItsRuleIsAnError() throws Exception {
+        CaseResult r = run("""
+                {"id":"tcp.server.self_varying_bad","transport":"tcp","role":"server","title":"t","source":{"type":"spec"},
+                 "steps":[{"op":"expect_tunnel"},{"op":"send","bytes":{"match":"Chrome/[0-9]+","example":"Firefox/140"}}]}""");
+        assertEquals(CaseResult.Status.ERROR, r.status(), r.failureText());
+    }
+
+    @Test
+    void aPeerVaryingValueMatchesByItsRuleNotItsExample() throws Exception {
+        // the client under test sends User-Agent: Go-http-client/1.1; the rule decides, whatever the example says
+        String fixture = """
+                {"id":"httpupgrade.client.self_varying","transport":"httpupgrade","role":"client","title":"t",
+                 "source":{"type":"spec"},"options":{"path":"/up","earlyData":"none"},"timeoutMs":2000,
+                 "steps":[{"op":"app_open","data":"hello"},
+                          {"op":"expect","http":{"method":"GET","target":"/up",
+                           "headers":{"User-Agent":{"match":"%s","example":"Go-http-client/9.9"}}}}]}""";
+        assertEquals(CaseResult.Status.PASS, run(fixture.formatted("Go-http-client/[0-9.]+")).status());
+        CaseResult other = run(fixture.formatted("curl/[0-9.]+"));
+        assertEquals(CaseResult.Status.FAIL, other.status(), other.failureText());
+        assertTrue(other.actual().contains("does not follow the rule"), other.actual());
+    }
+
+    @Test
     void timeoutIsAnOutcome() throws Exception {
         CaseResult r = run("""
                 {"id":"tcp.server.self_timeout","transport":"tcp","role":"server","title":"t","source":{"type":"spec"},

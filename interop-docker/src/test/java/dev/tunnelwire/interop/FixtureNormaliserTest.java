@@ -81,6 +81,165 @@ class FixtureNormaliserTest {
         assertEquals("key", f.client().at("/steps/1/http/headers/Sec-WebSocket-Key/capture").asText());
     }
 
+    // ---------------------------------------------------------------- peer-varying values
+
+    /** The recorded Xray ws pair with the client's first head rewritten, as if recorded another day or machine. */
+    private static Recording rewrittenHead(String key, java.util.function.UnaryOperator<String> head)
+            throws IOException {
+        Recording r = recording(key);
+        List<Transcript.Entry> entries = new ArrayList<>();
+        boolean done = false;
+        for (Transcript.Entry e : r.entries()) {
+            byte[] d = e.data();
+            if (!done && d != null && e.dir() == Transcript.Dir.TO_SERVER) {
+                String text = new String(d, java.nio.charset.StandardCharsets.ISO_8859_1);
+                int end = text.indexOf("\r\n\r\n");
+                assertTrue(end > 0, "the first client read holds the whole head");
+                String changed = head.apply(text.substring(0, end + 4));
+                assertFalse(changed.equals(text.substring(0, end + 4)), "the rewrite changed nothing");
+                d = (changed + text.substring(end + 4)).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                done = true;
+            }
+            entries.add(new Transcript.Entry(e.dir(), e.micros(), d, e.event()));
+        }
+        return new Recording(r.pair(), r.clientVersion(), r.serverVersion(), r.clientConfig(), r.serverConfig(),
+                r.dialPort(), r.appPort(), entries, r.conns());
+    }
+
+    /** Xray's Chrome imitation of another month (and CPU): another major, GREASE brand and brand order. */
+    private static String anotherDay(String head) {
+        return head.replaceAll("Chrome/[0-9]+\\.0\\.0\\.0", "Chrome/163.0.0.0")
+                .replaceAll("(?m)^Sec-CH-UA: [^\r\n]*", java.util.regex.Matcher.quoteReplacement(
+                        "Sec-CH-UA: \"Google Chrome\";v=\"163\", \"Not)A;Brand\";v=\"99\", \"Chromium\";v=\"163\""));
+    }
+
+    private static List<String> diffs(RecordedPair pair, Recording r) throws IOException {
+        FixtureNormaliser.Fixtures f = FixtureNormaliser.normalise(pair, r);
+        List<String> out = new ArrayList<>();
+        for (ObjectNode fx : List.of(f.server(), f.client())) {
+            String d = RecordedFixtureFiles.diff(fx);
+            if (d != null) {
+                out.add(d);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void xraysBrowserHeadersAreWrittenAsRules() throws IOException {
+        RecordedPair pair = PAIRS.get("ws-xray-xray-tunnel");
+        ObjectNode s = FixtureNormaliser.normalise(pair, recording(pair.key())).server();
+        int rules = 0;
+        for (JsonNode h : s.at("/steps/0/http/headers")) {
+            String name = h.get(0).asText();
+            if (name.equalsIgnoreCase("User-Agent") || name.equalsIgnoreCase("Sec-CH-UA")) {
+                assertTrue(h.get(1).has("match") && h.get(1).has("example") && h.get(1).has("why"), h.toString());
+                rules++;
+            } else {
+                assertTrue(h.get(1).isTextual(), "only the peer-varying values are rules: " + h);
+            }
+        }
+        assertEquals(2, rules);
+    }
+
+    @Test
+    void anotherDaysChromeVersionAndBrandOrderCompareEqual() throws IOException {
+        for (String key : List.of("ws-xray-xray-tunnel", "ws-xray-gost-tunnel_to_gost", "ws-xray-xray-vless_ed2048",
+                "httpupgrade-xray-xray-tunnel")) {
+            RecordedPair pair = PAIRS.get(key);
+            assertEquals(List.of(), diffs(pair, rewrittenHead(key, FixtureNormaliserTest::anotherDay)), key);
+        }
+    }
+
+    @Test
+    void anotherGrpcGoVersionComparesEqual() throws IOException {
+        RecordedPair pair = PAIRS.get("grpc-gost-gost-forward");
+        Recording r = recording(pair.key());
+        FixtureNormaliser.Fixtures f = FixtureNormaliser.normalise(pair, r);
+        // the user-agent is a rule in the committed fixture; a fresh one with another version reduces to the same
+        ObjectNode fresh = f.server().deepCopy();
+        boolean found = false;
+        for (JsonNode step : fresh.path("steps")) {
+            for (JsonNode h : step.path("op").asText().equals("send") ? step.path("h2").path("headers")
+                    : com.fasterxml.jackson.databind.node.MissingNode.getInstance()) {
+                if (h.get(0).asText().equalsIgnoreCase("user-agent")) {
+                    assertTrue(h.get(1).has("match"), h.toString());
+                    ((ObjectNode) h.get(1)).put("example", "grpc-go/1.99.0");
+                    found = true;
+                }
+            }
+        }
+        assertTrue(found, "gost's gRPC client sends a grpc-go user-agent");
+        assertNull(RecordedFixtureFiles.diff(fresh));
+        // and a value that breaks the rule is a difference
+        for (JsonNode step : fresh.path("steps")) {
+            for (JsonNode h : step.path("op").asText().equals("send") ? step.path("h2").path("headers")
+                    : com.fasterxml.jackson.databind.node.MissingNode.getInstance()) {
+                if (h.get(0).asText().equalsIgnoreCase("user-agent")) {
+                    ((ObjectNode) h.get(1)).put("example", "grpc-java/1.82.2");
+                }
+            }
+        }
+        assertTrue(RecordedFixtureFiles.diff(fresh) != null);
+    }
+
+    @Test
+    void aRealDifferenceInTheHeadStillFails() throws IOException {
+        RecordedPair pair = PAIRS.get("ws-xray-xray-tunnel");
+        // a missing Upgrade header, a changed path, a browser header that is not Chrome's any more, a brand list
+        // of another shape: each is a difference even on another day
+        List<java.util.function.UnaryOperator<String>> changes = List.of(
+                h -> h.replaceAll("(?m)^Upgrade: websocket\r\n", ""),
+                h -> h.replaceFirst("GET /ws ", "GET /wx "),
+                h -> h.replaceAll("(?m)^User-Agent: [^\r\n]*", "User-Agent: curl/8.5.0"),
+                h -> h.replaceAll("(?m)^Sec-CH-UA: [^\r\n]*", java.util.regex.Matcher.quoteReplacement(
+                        "Sec-CH-UA: \"Chromium\";v=\"163\"")),
+                h -> h.replaceAll("(?m)^DNT: 1", "DNT: 0"));
+        for (int i = 0; i < changes.size(); i++) {
+            var change = changes.get(i);
+            Recording r = rewrittenHead(pair.key(), h -> {
+                String day = anotherDay(h);
+                String changed = change.apply(day);
+                assertFalse(changed.equals(day), "change " + changes.indexOf(change) + " changed nothing");
+                return changed;
+            });
+            assertFalse(diffs(pair, r).isEmpty(), "change " + i + " compared equal");
+        }
+    }
+
+    @Test
+    void anExtraDataFrameStillFails() throws IOException {
+        RecordedPair pair = PAIRS.get("ws-xray-xray-tunnel");
+        Recording r = recording(pair.key());
+        List<Transcript.Entry> entries = new ArrayList<>();
+        boolean headSeen = false;
+        boolean added = false;
+        for (Transcript.Entry e : r.entries()) {
+            if (e.data() != null && e.dir() == Transcript.Dir.TO_SERVER && headSeen && !added) {
+                // a masked binary frame "extra" before the client's first data frame
+                byte[] payload = "extra".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                byte[] key = {1, 2, 3, 4};
+                byte[] frame = new byte[6 + payload.length];
+                frame[0] = (byte) 0x82;
+                frame[1] = (byte) (0x80 | payload.length);
+                System.arraycopy(key, 0, frame, 2, 4);
+                for (int i = 0; i < payload.length; i++) {
+                    frame[6 + i] = (byte) (payload[i] ^ key[i & 3]);
+                }
+                entries.add(new Transcript.Entry(e.dir(), e.micros(), frame, null));
+                added = true;
+            }
+            if (e.data() != null && e.dir() == Transcript.Dir.TO_SERVER) {
+                headSeen = true;
+            }
+            entries.add(e);
+        }
+        assertTrue(added);
+        Recording extra = new Recording(r.pair(), r.clientVersion(), r.serverVersion(), r.clientConfig(),
+                r.serverConfig(), r.dialPort(), r.appPort(), entries, r.conns());
+        assertFalse(diffs(pair, extra).isEmpty(), "an extra data frame compared equal");
+    }
+
     @Test
     void anUnmaskedClientFrameIsRejected() throws IOException {
         RecordedPair pair = PAIRS.get("ws-gost-gost-forward");

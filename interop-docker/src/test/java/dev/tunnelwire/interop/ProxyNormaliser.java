@@ -206,8 +206,8 @@ final class ProxyNormaliser extends FixtureNormaliser {
         ArrayNode l = h.putArray("headers");
         for (String[] kv : m.headers()) {
             if (!kv[0].equalsIgnoreCase("Date")) {
-                l.addArray().add(kv[0]).add(kv[1].replace(app, placeholders ? "${app.authority}"
-                        : FIXED_HOST + ":" + FIXED_PORT));
+                l.addArray().add(kv[0]).add(PeerVaryingValues.headerValue(kv[0], kv[1].replace(app,
+                        placeholders ? "${app.authority}" : FIXED_HOST + ":" + FIXED_PORT)));
             }
         }
         o.put("note", "The recorded " + (m.method() != null ? pair.clientPeer() + " client's request"

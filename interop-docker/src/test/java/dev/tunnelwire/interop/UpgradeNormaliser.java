@@ -129,7 +129,7 @@ final class UpgradeNormaliser extends FixtureNormaliser {
             } else if (edHeader != null && h[0].equalsIgnoreCase(edHeader) && hasEd) {
                 value = "${ed}";
             }
-            hl.addArray().add(h[0]).add(value);
+            hl.addArray().add(h[0]).add(PeerVaryingValues.headerValue(h[0], value));
         }
         send.put("note", "The " + pair.clientPeer() + " client's request, header order and spelling as recorded.");
         if (upEarlyRaw.length > 0) {
@@ -253,7 +253,7 @@ final class UpgradeNormaliser extends FixtureNormaliser {
             } else if (edHeader != null && hasEd && h[0].equalsIgnoreCase(edHeader)) {
                 rhl.addArray().add(h[0]).add("${ed}");
             } else {
-                rhl.addArray().add(h[0]).add(h[1]);
+                rhl.addArray().add(h[0]).add(PeerVaryingValues.headerValue(h[0], h[1]));
             }
         }
         r.put("note", "The " + pair.serverPeer() + " server's response as recorded (Date left out).");
