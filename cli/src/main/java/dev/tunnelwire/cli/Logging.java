@@ -24,6 +24,12 @@ final class Logging {
         // Netty is chatty at debug; keep it at the chosen level but never below info unless trace was asked for.
         if (!l.equals("trace")) {
             System.setProperty("org.slf4j.simpleLogger.log.io.netty", l.equals("debug") ? "info" : l);
+            // HTTP/2 frames still in flight after a stream was reset are normal; Netty logs each at INFO
+            // ("ignoring DATA frame for stream N RST_STREAM sent"), hundreds per busy connection
+            if (!l.equals("debug")) {
+                System.setProperty("org.slf4j.simpleLogger.log.io.netty.handler.codec.http2.DefaultHttp2ConnectionDecoder",
+                        l.equals("info") ? "warn" : l);
+            }
         }
     }
 }

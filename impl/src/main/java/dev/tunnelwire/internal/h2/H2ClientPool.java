@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -16,15 +17,23 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
- * One pooled HTTP/2 connection per dialer (that is, per server authority), shared by every tunnel of that dialer:
- * each tunnel is a new {@link Http2StreamChannel}.
+ * The pooled HTTP/2 connections of one dialer (that is, of one server authority), shared by every tunnel of that
+ * dialer: each tunnel is a new {@link Http2StreamChannel}.
  *
  * <ul>
- *   <li>The connection is made by the dialer's {@link ClientStack} (TCP or a carrier, PROXY header, TLS). With TLS the
+ *   <li>A connection is made by the dialer's {@link ClientStack} (TCP or a carrier, PROXY header, TLS). With TLS the
  *       server must select ALPN {@code h2}; without TLS, HTTP/2 is spoken with prior knowledge (h2c).</li>
- *   <li>A connection that closed, or that received GOAWAY, is replaced on the next {@link #newStream}, never reused.
- *       Streams already open on a GOAWAY'd connection finish normally.</li>
+ *   <li>Streams go to the oldest usable connection that has a free stream slot: the pool counts the streams it opened
+ *       on each connection (until they close) against the server's {@code SETTINGS_MAX_CONCURRENT_STREAMS}. When every
+ *       connection is full another one is opened, so tunnel number limit + 1 works instead of waiting forever for a
+ *       slot (gRPC servers announce 100 to 1,024 and a busy client exceeds that).</li>
+ *   <li>A connection that closed, or that received GOAWAY, gets no new streams and leaves the pool. Streams already
+ *       open on a GOAWAY'd connection finish normally.</li>
  *   <li>With {@link H2Settings#idleTimeout()} set, {@link H2KeepaliveHandler} pings an idle connection and closes it
  *       when the PING is not acknowledged in time; its tunnels fail fast because stream channels close with their
  *       parent.</li>
@@ -34,10 +43,14 @@ import io.netty.util.concurrent.Promise;
 public final class H2ClientPool implements AutoCloseable {
 
     private static final AttributeKey<Boolean> DRAINING = AttributeKey.valueOf("dev.tunnelwire.h2.draining");
+    private static final AttributeKey<AtomicInteger> OPEN_STREAMS = AttributeKey.valueOf("dev.tunnelwire.h2.streams");
 
     private final ClientStack stack;
     private final H2Settings settings;
-    private Future<Channel> current;
+    /** Connected, in order of creation. Guarded by {@code this}. */
+    private final List<Channel> connections = new ArrayList<>();
+    /** The connection being made, if any. Guarded by {@code this}. */
+    private Future<Channel> connecting;
     private boolean closed;
 
     public H2ClientPool(ClientStack stack, H2Settings settings) {
@@ -46,21 +59,29 @@ public final class H2ClientPool implements AutoCloseable {
     }
 
     /**
-     * Opens a new stream on the pooled connection (connecting first when there is none usable). {@code streamHandler}
-     * is added to the stream's pipeline; nothing is written yet.
+     * Opens a new stream on a pooled connection with a free slot (connecting first when there is none).
+     * {@code streamHandler} is added to the stream's pipeline; nothing is written yet.
      */
     public Future<Http2StreamChannel> newStream(ChannelHandler streamHandler) {
         Promise<Http2StreamChannel> promise = stack.runtime().group().next().newPromise();
-        connection().addListener(f -> {
+        Promise<Channel> slot = stack.runtime().group().next().newPromise();
+        acquire(slot);
+        slot.addListener(f -> {
             if (!f.isSuccess()) {
                 promise.tryFailure(f.cause());
                 return;
             }
             Channel conn = (Channel) f.getNow();
+            AtomicInteger open = conn.attr(OPEN_STREAMS).get();
             new Http2StreamChannelBootstrap(conn).handler(streamHandler).open().addListener(s -> {
                 if (s.isSuccess()) {
-                    promise.trySuccess((Http2StreamChannel) s.getNow());
+                    Http2StreamChannel stream = (Http2StreamChannel) s.getNow();
+                    stream.closeFuture().addListener(c -> open.decrementAndGet());
+                    if (!promise.trySuccess(stream)) {
+                        stream.close();
+                    }
                 } else {
+                    open.decrementAndGet();
                     promise.tryFailure(s.cause());
                 }
             });
@@ -68,31 +89,101 @@ public final class H2ClientPool implements AutoCloseable {
         return promise;
     }
 
-    /** The current connection, or a new one when there is none or it is closed or draining. */
-    public synchronized Future<Channel> connection() {
-        if (closed) {
-            return stack.runtime().group().next().newFailedFuture(new IllegalStateException("dialer closed"));
-        }
-        Future<Channel> c = current;
-        if (c != null) {
-            if (!c.isDone()) {
-                return c;
+    /**
+     * A usable connection (the oldest with a free slot, else a new one). Kept for callers that want the connection
+     * itself; unlike {@link #newStream} it reserves no stream slot.
+     */
+    public Future<Channel> connection() {
+        Promise<Channel> p = stack.runtime().group().next().newPromise();
+        acquire(p);
+        return p.addListener(f -> {
+            if (f.isSuccess()) {
+                ((Channel) f.getNow()).attr(OPEN_STREAMS).get().decrementAndGet();
             }
-            if (c.isSuccess()) {
-                Channel ch = c.getNow();
-                if (ch.isActive() && ch.attr(DRAINING).get() == null) {
-                    return c;
-                }
-            }
-        }
-        current = connect();
-        return current;
+        });
     }
 
-    /** For tests and diagnostics: the connection currently in the pool, or {@code null}. */
+    /** For tests and diagnostics: the oldest connection in the pool, or {@code null}. */
     public synchronized Channel currentConnection() {
-        Future<Channel> c = current;
-        return c != null && c.isSuccess() ? c.getNow() : null;
+        prune();
+        return connections.isEmpty() ? null : connections.get(0);
+    }
+
+    /** For tests and diagnostics: the number of connections in the pool. */
+    public synchronized int connectionCount() {
+        prune();
+        return connections.size();
+    }
+
+    /** Completes {@code p} with a connection on which one stream slot has been reserved. */
+    private void acquire(Promise<Channel> p) {
+        Future<Channel> wait;
+        synchronized (this) {
+            if (closed) {
+                p.tryFailure(new IllegalStateException("dialer closed"));
+                return;
+            }
+            prune();
+            for (Channel c : connections) {
+                if (reserve(c)) {
+                    p.trySuccess(c);
+                    return;
+                }
+            }
+            if (connecting == null) {
+                Future<Channel> attempt = connect();
+                connecting = attempt;
+                // registered first, so it runs before the waiters below
+                attempt.addListener(f -> {
+                    synchronized (H2ClientPool.this) {
+                        if (connecting == attempt) {
+                            connecting = null;
+                        }
+                        if (f.isSuccess()) {
+                            if (closed) {
+                                ((Channel) f.getNow()).close();
+                            } else {
+                                connections.add((Channel) f.getNow());
+                            }
+                        }
+                    }
+                });
+            }
+            wait = connecting;
+        }
+        wait.addListener(f -> {
+            if (f.isSuccess()) {
+                acquire(p);
+            } else {
+                p.tryFailure(f.cause());
+            }
+        });
+    }
+
+    /** Drops closed and draining connections (draining ones finish their streams on their own). */
+    private void prune() {
+        connections.removeIf(c -> !c.isActive() || c.attr(DRAINING).get() != null);
+    }
+
+    /** Takes a stream slot of {@code c} if the server's limit allows one more stream. */
+    private static boolean reserve(Channel c) {
+        AtomicInteger open = c.attr(OPEN_STREAMS).get();
+        int limit = streamLimit(c);
+        while (true) {
+            int n = open.get();
+            if (n >= limit) {
+                return false;
+            }
+            if (open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** The server's SETTINGS_MAX_CONCURRENT_STREAMS as the codec knows it (unbounded until its SETTINGS arrive). */
+    private static int streamLimit(Channel c) {
+        Http2FrameCodec codec = c.pipeline().get(Http2FrameCodec.class);
+        return codec == null ? 0 : codec.connection().local().maxActiveStreams();
     }
 
     private Future<Channel> connect() {
@@ -115,8 +206,11 @@ public final class H2ClientPool implements AutoCloseable {
                     }
                 }
                 install(ch, settings);
+                ch.attr(OPEN_STREAMS).set(new AtomicInteger());
+                // usable once the server's SETTINGS (its stream limit) are known
+                ch.pipeline().addAfter("tw-h2", AwaitServerSettings.NAME,
+                        new AwaitServerSettings(promise, settings.prefaceTimeout().toMillis()));
                 ClientStack.startReading(ch);
-                promise.trySuccess(ch);
             } catch (Throwable t) {
                 ch.close();
                 promise.tryFailure(t);
@@ -139,19 +233,65 @@ public final class H2ClientPool implements AutoCloseable {
             ch.pipeline().addLast("tw-h2-keepalive", new H2KeepaliveHandler(settings.idleTimeout().toMillis(),
                     settings.pingTimeout().toMillis()));
         }
+        ch.pipeline().addLast(H2ConnectionErrors.NAME, new H2ConnectionErrors("HTTP/2 client connection to "
+                + ch.remoteAddress()));
     }
 
     @Override
     public synchronized void close() {
         closed = true;
-        Future<Channel> c = current;
-        current = null;
-        if (c != null) {
-            c.addListener(f -> {
-                if (f.isSuccess()) {
-                    ((Channel) f.getNow()).close();
+        connections.forEach(Channel::close);
+        connections.clear();
+    }
+
+    /**
+     * Completes the connection's promise when the server's first SETTINGS frame has been read (so its
+     * {@code SETTINGS_MAX_CONCURRENT_STREAMS} is known before streams are counted against it), then removes itself;
+     * fails it when the connection closes first or the SETTINGS do not come within the timeout.
+     */
+    private static final class AwaitServerSettings extends ChannelInboundHandlerAdapter {
+        static final String NAME = "tw-h2-await-settings";
+        private final Promise<Channel> promise;
+        private final long timeoutMillis;
+        private io.netty.util.concurrent.ScheduledFuture<?> timer;
+
+        AwaitServerSettings(Promise<Channel> promise, long timeoutMillis) {
+            this.promise = promise;
+            this.timeoutMillis = timeoutMillis;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            timer = ctx.executor().schedule(() -> {
+                if (promise.tryFailure(new HandshakeException("no HTTP/2 SETTINGS from the server within "
+                        + timeoutMillis + " ms"))) {
+                    ctx.channel().close();
                 }
-            });
+            }, timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.handler.codec.http2.Http2SettingsFrame) {
+                ctx.pipeline().remove(this);
+                ctx.fireChannelRead(msg);
+                if (!promise.trySuccess(ctx.channel())) {
+                    ctx.channel().close();
+                }
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            promise.tryFailure(new HandshakeException("HTTP/2 connection closed before the server's SETTINGS"));
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            timer.cancel(false);
         }
     }
 

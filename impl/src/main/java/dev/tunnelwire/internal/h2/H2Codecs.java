@@ -3,6 +3,7 @@ package dev.tunnelwire.internal.h2;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -18,8 +19,14 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
  *       being received, however many CONTINUATION frames carry it;</li>
  *   <li>control-frame floods: at most {@value #MAX_QUEUED_CONTROL_FRAMES} queued PING/SETTINGS/RST acknowledgements;
  *       at most {@value #MAX_CONSECUTIVE_EMPTY_DATA_FRAMES} consecutive empty DATA frames;</li>
- *   <li>stream limits: {@link H2Settings#maxConcurrentStreams()} announced and enforced.</li>
+ *   <li>"made you reset" (CVE-2025-8671): at most {@value #MAX_RST_FRAMES_PER_WINDOW} RST_STREAM frames per
+ *       {@value #RST_WINDOW_SECONDS} s that the server itself sends because of the client's frames (a HEADERS followed
+ *       by an invalid WINDOW_UPDATE, for example), then GOAWAY(ENHANCE_YOUR_CALM);</li>
+ *   <li>stream limits: {@link H2Settings#maxConcurrentStreams()} announced and enforced;</li>
+ *   <li>timeouts: the client preface within {@link H2Settings#prefaceTimeout()}, and a connection without an active
+ *       stream closed after {@link H2Settings#serverIdleTimeout()} ({@link #addServer}).</li>
  * </ul>
+ * Errors end the connection with one log line ({@link H2ConnectionErrors}).
  */
 public final class H2Codecs {
 
@@ -37,6 +44,7 @@ public final class H2Codecs {
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(s.toNettySettings(false))
                 .decoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
+                .encoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
                 .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_CONSECUTIVE_EMPTY_DATA_FRAMES)
                 .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATION_FRAMES)
@@ -61,13 +69,39 @@ public final class H2Codecs {
     }
 
     /**
-     * Installs the server side of HTTP/2 on a connection: frame codec (with the protections above), a multiplexer
-     * whose streams get {@code streamHandler}, and the connection-window raise.
+     * Installs the server side of HTTP/2 on a connection: frame codec and guards ({@link #addServer}), a multiplexer
+     * whose streams get {@code streamHandler}, the connection-window raise and the error logger.
+     *
+     * @param what the listener, for log lines (e.g. {@code "h2c listener 127.0.0.1:8443"})
      */
-    public static void installServer(io.netty.channel.Channel ch, H2Settings s, ChannelHandler streamHandler) {
-        ch.pipeline().addLast("tw-h2", server(s));
-        ch.pipeline().addLast("tw-h2-mux", new io.netty.handler.codec.http2.Http2MultiplexHandler(streamHandler));
-        ch.pipeline().addLast("tw-h2-window", connectionWindow(s));
+    public static void installServer(io.netty.channel.Channel ch, H2Settings s, ChannelHandler streamHandler,
+                                     String what) {
+        ChannelPipeline p = ch.pipeline();
+        String last = addServer(p, null, s, s.serverIdleTimeout());
+        p.addAfter(last, "tw-h2-mux", new io.netty.handler.codec.http2.Http2MultiplexHandler(streamHandler));
+        p.addAfter("tw-h2-mux", "tw-h2-window", connectionWindow(s));
+        p.addLast(H2ConnectionErrors.NAME, new H2ConnectionErrors(what));
+    }
+
+    /**
+     * Adds the server frame codec ({@code "tw-h2"}) after {@code after} (or last when {@code null}), followed by the
+     * preface timeout and, unless {@code idle} is zero, the idle-connection timeout ({@link H2ServerIdleHandler}).
+     *
+     * @return the name of the last handler added, for the caller's next {@code addAfter}
+     */
+    public static String addServer(ChannelPipeline p, String after, H2Settings s, java.time.Duration idle) {
+        if (after == null) {
+            p.addLast("tw-h2", server(s));
+        } else {
+            p.addAfter(after, "tw-h2", server(s));
+        }
+        p.addAfter("tw-h2", H2PrefaceTimeoutHandler.NAME, new H2PrefaceTimeoutHandler(s.prefaceTimeout().toMillis()));
+        String last = H2PrefaceTimeoutHandler.NAME;
+        if (!idle.isZero()) {
+            p.addAfter(last, H2ServerIdleHandler.NAME, new H2ServerIdleHandler(idle.toMillis()));
+            last = H2ServerIdleHandler.NAME;
+        }
+        return last;
     }
 
     /** The regular (non-pseudo) headers of an HTTP/2 header block, as HTTP/1 headers (for {@code TunnelInfo}). */

@@ -24,9 +24,17 @@ import java.util.Objects;
  * @param pingTimeout           health check: a PING not acknowledged within this closes the connection and every
  *                              tunnel on it (sing-box {@code ping_timeout}, default {@value #DEFAULT_PING_TIMEOUT_SECONDS}
  *                              s)
+ * @param prefaceTimeout        server: a connection must have sent the client preface and its SETTINGS within this
+ *                              of being accepted (TLS handshake included), else it is closed (Go's HTTP/2 server,
+ *                              which sing-box, Xray and gost use, waits {@value #DEFAULT_PREFACE_TIMEOUT_SECONDS} s)
+ * @param serverIdleTimeout     server: a connection without an active stream for this long is closed gracefully
+ *                              (GOAWAY NO_ERROR); zero keeps idle connections open (default
+ *                              {@value #DEFAULT_SERVER_IDLE_TIMEOUT_SECONDS} s). Pings do not count as activity, as
+ *                              with Go's {@code http2.Server.IdleTimeout}
  */
 public record H2Settings(int streamWindow, int connectionWindow, int maxConcurrentStreams, int maxHeaderListSize,
-                         int maxFrameSize, Duration idleTimeout, Duration pingTimeout) {
+                         int maxFrameSize, Duration idleTimeout, Duration pingTimeout, Duration prefaceTimeout,
+                         Duration serverIdleTimeout) {
 
     public static final int DEFAULT_STREAM_WINDOW = 4 * 1024 * 1024;
     public static final int DEFAULT_CONNECTION_WINDOW = 16 * 1024 * 1024;
@@ -34,6 +42,8 @@ public record H2Settings(int streamWindow, int connectionWindow, int maxConcurre
     public static final int DEFAULT_MAX_HEADER_LIST_SIZE = 16 * 1024;
     public static final int DEFAULT_MAX_FRAME_SIZE = 16 * 1024;
     public static final long DEFAULT_PING_TIMEOUT_SECONDS = 15;
+    public static final long DEFAULT_PREFACE_TIMEOUT_SECONDS = 10;
+    public static final long DEFAULT_SERVER_IDLE_TIMEOUT_SECONDS = 300;
 
     public H2Settings {
         if (streamWindow < 65_535) {
@@ -56,6 +66,13 @@ public record H2Settings(int streamWindow, int connectionWindow, int maxConcurre
         if (idleTimeout.isNegative() || pingTimeout.isNegative() || pingTimeout.isZero()) {
             throw new IllegalArgumentException("idleTimeout must be >= 0 and pingTimeout > 0");
         }
+        prefaceTimeout = Objects.requireNonNullElse(prefaceTimeout,
+                Duration.ofSeconds(DEFAULT_PREFACE_TIMEOUT_SECONDS));
+        serverIdleTimeout = Objects.requireNonNullElse(serverIdleTimeout,
+                Duration.ofSeconds(DEFAULT_SERVER_IDLE_TIMEOUT_SECONDS));
+        if (prefaceTimeout.isNegative() || prefaceTimeout.isZero() || serverIdleTimeout.isNegative()) {
+            throw new IllegalArgumentException("prefaceTimeout must be > 0 and serverIdleTimeout >= 0");
+        }
     }
 
     public static H2Settings defaults() {
@@ -69,7 +86,8 @@ public record H2Settings(int streamWindow, int connectionWindow, int maxConcurre
     public Builder toBuilder() {
         return new Builder().streamWindow(streamWindow).connectionWindow(connectionWindow)
                 .maxConcurrentStreams(maxConcurrentStreams).maxHeaderListSize(maxHeaderListSize)
-                .maxFrameSize(maxFrameSize).idleTimeout(idleTimeout).pingTimeout(pingTimeout);
+                .maxFrameSize(maxFrameSize).idleTimeout(idleTimeout).pingTimeout(pingTimeout)
+                .prefaceTimeout(prefaceTimeout).serverIdleTimeout(serverIdleTimeout);
     }
 
     /** Netty's SETTINGS frame content for these values (push disabled). */
@@ -93,6 +111,8 @@ public record H2Settings(int streamWindow, int connectionWindow, int maxConcurre
         private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
         private Duration idleTimeout = Duration.ZERO;
         private Duration pingTimeout = Duration.ofSeconds(DEFAULT_PING_TIMEOUT_SECONDS);
+        private Duration prefaceTimeout = Duration.ofSeconds(DEFAULT_PREFACE_TIMEOUT_SECONDS);
+        private Duration serverIdleTimeout = Duration.ofSeconds(DEFAULT_SERVER_IDLE_TIMEOUT_SECONDS);
 
         public Builder streamWindow(int v) {
             streamWindow = v;
@@ -129,9 +149,19 @@ public record H2Settings(int streamWindow, int connectionWindow, int maxConcurre
             return this;
         }
 
+        public Builder prefaceTimeout(Duration v) {
+            prefaceTimeout = v;
+            return this;
+        }
+
+        public Builder serverIdleTimeout(Duration v) {
+            serverIdleTimeout = v;
+            return this;
+        }
+
         public H2Settings build() {
             return new H2Settings(streamWindow, connectionWindow, maxConcurrentStreams, maxHeaderListSize,
-                    maxFrameSize, idleTimeout, pingTimeout);
+                    maxFrameSize, idleTimeout, pingTimeout, prefaceTimeout, serverIdleTimeout);
         }
     }
 }

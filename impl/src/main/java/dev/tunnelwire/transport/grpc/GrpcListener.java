@@ -6,6 +6,7 @@ import dev.tunnelwire.TunnelListener;
 import dev.tunnelwire.TunnelRuntime;
 import dev.tunnelwire.internal.ServerStack;
 import dev.tunnelwire.internal.h2.H2Codecs;
+import dev.tunnelwire.internal.h2.H2ConnectionErrors;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -53,8 +54,8 @@ final class GrpcListener implements TunnelListener {
         if (ssl != null) {
             ssl.setHandshakeTimeout(options.tlsHandshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
-        ch.pipeline().addLast("tw-h2", H2Codecs.server(options.h2()));
-        ch.pipeline().addLast(GrpcHandlerNames.KEEPALIVE_POLICY, new GrpcKeepalivePolicyHandler(
+        String last = H2Codecs.addServer(ch.pipeline(), null, options.h2(), options.h2().serverIdleTimeout());
+        ch.pipeline().addAfter(last, GrpcHandlerNames.KEEPALIVE_POLICY, new GrpcKeepalivePolicyHandler(
                 options.permitKeepaliveTime().toNanos(), options.permitKeepaliveWithoutCalls()));
         ch.pipeline().addLast("tw-h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
@@ -64,6 +65,8 @@ final class GrpcListener implements TunnelListener {
             }
         }));
         ch.pipeline().addLast("tw-h2-window", H2Codecs.connectionWindow(options.h2()));
+        ch.pipeline().addLast(H2ConnectionErrors.NAME, new H2ConnectionErrors(transport() + " listener "
+                + ch.localAddress()));
     }
 
     @Override

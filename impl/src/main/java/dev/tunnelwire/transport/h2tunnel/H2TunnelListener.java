@@ -47,7 +47,7 @@ final class H2TunnelListener implements TunnelListener {
                 s.pipeline().addLast("tw-h2tunnel-handshake", new H2TunnelServerHandshake(options.path(),
                         initializer));
             }
-        });
+        }, transport() + " listener " + ch.localAddress());
     }
 
     @Override

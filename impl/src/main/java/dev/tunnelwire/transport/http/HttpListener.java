@@ -8,7 +8,7 @@ import dev.tunnelwire.internal.Connections;
 import dev.tunnelwire.internal.HalfCloseHandler;
 import dev.tunnelwire.internal.ServerStack;
 import dev.tunnelwire.internal.h2.H2Codecs;
-import dev.tunnelwire.internal.h2.H2ServerIdleHandler;
+import dev.tunnelwire.internal.h2.H2ConnectionErrors;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -90,12 +90,9 @@ final class HttpListener implements TunnelListener {
         if (p.get(HalfCloseHandler.NAME) != null) {
             p.remove(HalfCloseHandler.NAME);
         }
-        p.addAfter(after, "tw-h2", H2Codecs.server(options.h2()));
-        String last = "tw-h2";
-        if (!options.h2().idleTimeout().isZero()) {
-            p.addAfter(last, H2ServerIdleHandler.NAME, new H2ServerIdleHandler(options.h2().idleTimeout().toMillis()));
-            last = H2ServerIdleHandler.NAME;
-        }
+        // sing-box's idle_timeout closes idle server connections when set; otherwise the server default applies
+        String last = H2Codecs.addServer(p, after, options.h2(), options.h2().idleTimeout().isZero()
+                ? options.h2().serverIdleTimeout() : options.h2().idleTimeout());
         p.addAfter(last, "tw-h2-mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
@@ -105,6 +102,7 @@ final class HttpListener implements TunnelListener {
         }));
         // Last: it raises the connection window and removes itself at once on an active connection.
         p.addAfter("tw-h2-mux", "tw-h2-window", H2Codecs.connectionWindow(options.h2()));
+        p.addLast(H2ConnectionErrors.NAME, new H2ConnectionErrors(transport() + " listener " + ch.localAddress()));
     }
 
     /**

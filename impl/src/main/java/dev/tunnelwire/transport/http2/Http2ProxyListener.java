@@ -59,7 +59,7 @@ final class Http2ProxyListener implements TunnelListener {
             protected void initChannel(Http2StreamChannel s) {
                 s.pipeline().addLast("tw-http2-request", new RequestHandler(initializer));
             }
-        });
+        }, transport() + " listener " + ch.localAddress());
     }
 
     @Override

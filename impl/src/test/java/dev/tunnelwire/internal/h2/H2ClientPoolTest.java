@@ -56,11 +56,16 @@ class H2ClientPoolTest {
 
     /** An HTTP/2 echo server: answers HEADERS 200 and echoes DATA. */
     private InetSocketAddress startEchoServer(boolean tls, boolean ackPings) throws Exception {
+        return startEchoServer(tls, ackPings, H2Settings.defaults());
+    }
+
+    private InetSocketAddress startEchoServer(boolean tls, boolean ackPings, H2Settings serverSettings)
+            throws Exception {
         ListenerConfig lc = ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0),
                 tls ? ApiHarness.serverTls() : null);
         server = new ServerStack(runtime, lc, List.of(ApplicationProtocolNames.HTTP_2), false);
         return server.bind(ch -> {
-            ch.pipeline().addLast(ackPings ? H2Codecs.server(H2Settings.defaults())
+            ch.pipeline().addLast(ackPings ? H2Codecs.server(serverSettings)
                     : Http2FrameCodecBuilder.forServer().autoAckPingFrame(false).build());
             ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                 @Override
@@ -91,6 +96,10 @@ class H2ClientPoolTest {
     }
 
     private static CompletableFuture<String> exchange(Http2StreamChannel s, String text) {
+        return exchange(s, text, true);
+    }
+
+    private static CompletableFuture<String> exchange(Http2StreamChannel s, String text, boolean endStream) {
         CompletableFuture<String> reply = new CompletableFuture<>();
         s.pipeline().addLast(new ChannelInboundHandlerAdapter() {
             @Override
@@ -103,7 +112,8 @@ class H2ClientPoolTest {
         });
         s.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("PUT").path("/").scheme("https")
                 .authority("localhost")));
-        s.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII), true));
+        s.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII),
+                endStream));
         return reply;
     }
 
@@ -123,6 +133,35 @@ class H2ClientPoolTest {
                 assertEquals("m" + i, replies.get(i).get(10, TimeUnit.SECONDS));
             }
             assertEquals(1, parents.size(), "all streams on one pooled connection");
+        }
+    }
+
+    @Test
+    void theServersStreamLimitOpensAnotherConnection() throws Exception {
+        // the server allows 4 concurrent streams; 10 tunnels that stay open need 3 connections, and the 5th tunnel
+        // must not wait forever for a slot on the first
+        InetSocketAddress addr = startEchoServer(false, true, H2Settings.builder().maxConcurrentStreams(4).build());
+        try (H2ClientPool pool = pool(addr, false, H2Settings.defaults())) {
+            List<CompletableFuture<String>> replies = new ArrayList<>();
+            List<Http2StreamChannel> streams = new ArrayList<>();
+            Set<Channel> parents = new HashSet<>();
+            for (int i = 0; i < 10; i++) {
+                Http2StreamChannel s = pool.newStream(new ChannelInboundHandlerAdapter()).get(10, TimeUnit.SECONDS);
+                streams.add(s);
+                parents.add(s.parent());
+                replies.add(exchange(s, "m" + i, false));
+            }
+            for (int i = 0; i < 10; i++) {
+                assertEquals("m" + i, replies.get(i).get(10, TimeUnit.SECONDS), "tunnel " + (i + 1));
+            }
+            assertEquals(3, parents.size(), "4 + 4 + 2 streams");
+            assertEquals(3, pool.connectionCount());
+            // a closed stream frees its slot: the next tunnel goes to the first connection again
+            Channel first = streams.get(0).parent();
+            streams.get(0).close().sync();
+            Http2StreamChannel again = pool.newStream(new ChannelInboundHandlerAdapter()).get(10, TimeUnit.SECONDS);
+            assertEquals(first, again.parent());
+            assertEquals("x", exchange(again, "x", false).get(10, TimeUnit.SECONDS));
         }
     }
 
