@@ -25,6 +25,10 @@
 #            needs nothing but the module proxy (gost: the proxy refuses go-gost/gost itself)
 #   git      git checkout of <name>.commit + go build; for peers with a wrapper only when
 #            TUNNELWIRE_GIT_<NAME> is set
+# Go: every route builds with GOTOOLCHAIN=local and the Go that ensure-go.sh (next to this script) picks for
+#   "go.toolchain" in versions.properties: the go on PATH when it reports at least that version, else the
+#   toolchain module golang.org/toolchain@v0.0.1-go<go.toolchain>.linux-<arch>, fetched once through the
+#   module proxy into <cache>/go/go<go.toolchain>/ (any older go bootstraps it) and put first on PATH.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -110,6 +114,18 @@ cached_ok() {
 
 go_env_common() {
   export CGO_ENABLED=0 GOTOOLCHAIN=local
+}
+
+# use_go: make "go" a Go that satisfies go.toolchain (see the header; ensure-go.sh reads the same
+# versions.properties, TUNNELWIRE_PEERS_FILE included); prints nothing on stdout
+use_go() {
+  local gocmd
+  gocmd=$(TUNNELWIRE_PEERS_FILE=$PROPS "$SCRIPT_DIR/ensure-go.sh") || return 1
+  if [[ $(command -v go 2>/dev/null || true) != "$gocmd" ]]; then
+    PATH="$(dirname "$gocmd"):$PATH"
+    unset GOROOT
+    log "using $gocmd ($(GOTOOLCHAIN=local go env GOVERSION); go.toolchain=$(prop go toolchain "?"))"
+  fi
 }
 
 # go_build_proxy name outdir: go install <package>@<module_version> with a private GOBIN
@@ -214,7 +230,7 @@ build_one() {
   src=$(prop "$name" source)
   case $src in
     go)
-      command -v go >/dev/null 2>&1 || { rm -rf "$tmp"; die "$name: 'go' not found in PATH"; }
+      use_go || { rm -rf "$tmp"; die "$name: no Go >= $(prop go toolchain "?") (see the messages above; scripts/setup.sh fetches it)"; }
       if go_build_proxy "$name" "$tmp/bin"; then
         route=proxy; route_detail="go install $(prop "$name" package)@$(prop "$name" module_version)"
       elif [[ -n $(prop "$name" wrapper "") && ${TUNNELWIRE_NO_WRAPPER:-0} != 1 ]] \
