@@ -153,6 +153,38 @@ public final class Fuzz {
         };
     }
 
+    /**
+     * Exceptions that only a bug throws. Handlers catch what their decoders throw, log it with
+     * {@code String.valueOf(cause)} and close, so such an exception would never reach the end of the pipeline;
+     * {@link #watchingLog} finds it in the log instead.
+     */
+    private static final java.util.regex.Pattern BUG = java.util.regex.Pattern.compile(
+            "(NullPointer|IndexOutOfBounds|ClassCast|IllegalState|Arithmetic|NegativeArraySize|UnsupportedOperation"
+                    + "|NumberFormat|ConcurrentModification|IllegalReferenceCount)Exception|StackOverflowError"
+                    + "|OutOfMemoryError");
+
+    /**
+     * Runs {@code step} with {@code System.err} (where slf4j-simple writes the test JVM's log, looked up per line)
+     * captured, copies what it logged to the real {@code System.err}, and fails when a line names an exception that
+     * only a bug throws ({@link #BUG}).
+     */
+    public static void watchingLog(Runnable step) {
+        java.io.PrintStream real = System.err;
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            step.run();
+        } finally {
+            System.setErr(real);
+        }
+        String text = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        real.print(text);
+        java.util.regex.Matcher m = BUG.matcher(text);
+        if (m.find()) {
+            throw new AssertionError("a handler logged an unexpected " + m.group() + ":\n" + text);
+        }
+    }
+
     /** Nothing may escape. */
     public static final Predicate<Throwable> NOTHING = t -> false;
 

@@ -25,8 +25,8 @@ import java.util.Arrays;
  * {@value #UPSTREAM} is the upstream server's answer (plain proxying parses it). After the bytes the handshake
  * timeout is let expire, then both channels are closed.
  *
- * <p>Findings: any exception reaching the end of a pipeline (every handler must deal with its own failures), a leaked
- * buffer, an unbounded answer.
+ * <p>Findings: any exception reaching the end of a pipeline (every handler must deal with its own failures), one that
+ * only a bug throws in the handlers' log ({@link Fuzz#watchingLog}), a leaked buffer, an unbounded answer.
  */
 class ProxyHandlerFuzzTest {
 
@@ -70,6 +70,11 @@ class ProxyHandlerFuzzTest {
     }
 
     static void drive(Handler handler, byte[] input) {
+        Fuzz.watchingLog(() -> run(handler, input));
+        Fuzz.noLeaks();
+    }
+
+    private static void run(Handler handler, byte[] input) {
         int opt = Fuzz.option(input);
         byte[] rest = Fuzz.payload(input);
         int split = Fuzz.option(rest);
@@ -110,7 +115,6 @@ class ProxyHandlerFuzzTest {
                 Fuzz.finish(out.channel, Fuzz.NOTHING);
             }
         }
-        Fuzz.noLeaks();
     }
 
     static int indexOf(byte[] data, byte[] pattern) {

@@ -45,7 +45,18 @@ class PhtFuzzTest {
     }
 
     @FuzzTest(maxDuration = "5m")
-    void server(byte[] input) throws Exception {
+    void server(byte[] input) {
+        Fuzz.watchingLog(() -> {
+            try {
+                runServer(input);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        Fuzz.noLeaks();
+    }
+
+    private static void runServer(byte[] input) throws Exception {
         int split = Fuzz.option(input);
         byte[] data = Fuzz.payload(input);
         PhtListener listener = new PhtListener(RUNTIME, ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)),
@@ -78,7 +89,6 @@ class PhtFuzzTest {
             settle(null);
             listener.close();
         }
-        Fuzz.noLeaks();
     }
 
     /** Lets the session loop run what the requests gave it, then the connection run what the sessions wrote. */

@@ -164,6 +164,11 @@ class WsFuzzTest {
 
     @FuzzTest(maxDuration = "5m")
     void handshake(byte[] input) {
+        Fuzz.watchingLog(() -> runHandshake(input));
+        Fuzz.noLeaks();
+    }
+
+    private static void runHandshake(byte[] input) {
         int opt = Fuzz.option(input);
         byte[] rest = Fuzz.payload(input);
         int split = Fuzz.option(rest);
@@ -195,6 +200,5 @@ class WsFuzzTest {
         if (!unexpected.isEmpty()) {
             throw new AssertionError("unexpected exception in the tunnel: " + unexpected.get(0), unexpected.get(0));
         }
-        Fuzz.noLeaks();
     }
 }
