@@ -72,7 +72,8 @@ final class GunFrameDecoder extends ByteToMessageDecoder {
                                 + ") in gun message; only field 1 (bytes data) is defined");
                     }
                     long n = readVarint(ctx, in, end);
-                    if (n > end - in.readerIndex()) {
+                    // unsigned, as protobuf reads it: a 10-byte varint with bit 63 set is no negative length
+                    if (n < 0 || n > end - in.readerIndex()) {
                         throw violation(ctx, in, "gun data field of " + n + " bytes runs past its message");
                     }
                     if (++entries > 1 && kind == GrpcProtocol.MessageKind.HUNK) {
