@@ -166,9 +166,11 @@ public final class Fuzz {
     /**
      * Runs {@code step} with {@code System.err} (where slf4j-simple writes the test JVM's log, looked up per line)
      * captured, copies what it logged to the real {@code System.err}, and fails when a line names an exception that
-     * only a bug throws ({@link #BUG}).
+     * only a bug throws ({@link #BUG}), unless the input itself contains that name (handlers log parts of what they
+     * were sent: the first finding of the {@code http} target was its own input's "OutOfMemoryError" in a logged
+     * header name).
      */
-    public static void watchingLog(Runnable step) {
+    public static void watchingLog(byte[] input, Runnable step) {
         java.io.PrintStream real = System.err;
         java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
         System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
@@ -179,8 +181,12 @@ public final class Fuzz {
         }
         String text = log.toString(java.nio.charset.StandardCharsets.UTF_8);
         real.print(text);
+        String sent = new String(input, java.nio.charset.StandardCharsets.ISO_8859_1);
         java.util.regex.Matcher m = BUG.matcher(text);
-        if (m.find()) {
+        while (m.find()) {
+            if (sent.contains(m.group())) {
+                continue;
+            }
             throw new AssertionError("a handler logged an unexpected " + m.group() + ":\n" + text);
         }
     }

@@ -70,7 +70,7 @@ class ProxyHandlerFuzzTest {
     }
 
     static void drive(Handler handler, byte[] input) {
-        Fuzz.watchingLog(() -> run(handler, input));
+        Fuzz.watchingLog(input, () -> run(handler, input));
         Fuzz.noLeaks();
     }
 

@@ -46,7 +46,7 @@ class PhtFuzzTest {
 
     @FuzzTest(maxDuration = "5m")
     void server(byte[] input) {
-        Fuzz.watchingLog(() -> {
+        Fuzz.watchingLog(input, () -> {
             try {
                 runServer(input);
             } catch (Exception e) {

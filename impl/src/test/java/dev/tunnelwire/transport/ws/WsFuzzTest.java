@@ -164,7 +164,7 @@ class WsFuzzTest {
 
     @FuzzTest(maxDuration = "5m")
     void handshake(byte[] input) {
-        Fuzz.watchingLog(() -> runHandshake(input));
+        Fuzz.watchingLog(input, () -> runHandshake(input));
         Fuzz.noLeaks();
     }
 
