@@ -140,11 +140,23 @@ public final class FixtureLoader {
         if (source == null || !source.has("type")) {
             throw bad(where, "source with a type (spec|recorded) is required");
         }
-        ObjectNode options = n.has("options") ? (ObjectNode) n.get("options") : JSON.createObjectNode();
-        ObjectNode vars = n.has("vars") ? (ObjectNode) n.get("vars") : JSON.createObjectNode();
+        ObjectNode options = object(n, "options", where);
+        ObjectNode vars = object(n, "vars", where);
         return new Fixture(id, transport, Fixture.Role.valueOf(role.toUpperCase(Locale.ROOT)), kind,
                 text(n, "title", where), n.path("description").asText(""), source, options, vars,
                 n.path("timeoutMs").asInt(Fixture.DEFAULT_TIMEOUT_MS), list, deviations(n), where);
+    }
+
+    /** The object under {@code key}, an empty one when absent; anything else is a bad fixture. */
+    private static ObjectNode object(JsonNode n, String key, String where) {
+        JsonNode v = n.get(key);
+        if (v == null) {
+            return JSON.createObjectNode();
+        }
+        if (!(v instanceof ObjectNode o)) {
+            throw bad(where, key + " must be an object");
+        }
+        return o;
     }
 
     private static List<JsonNode> deviations(JsonNode n) {
