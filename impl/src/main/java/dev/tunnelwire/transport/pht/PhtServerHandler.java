@@ -55,6 +55,12 @@ final class PhtServerHandler extends SimpleChannelInboundHandler<FullHttpRequest
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         try {
+            if (!ctx.channel().isActive()) {
+                // Decoded as the connection went away (a request cut off by the close): nobody to answer. Answering
+                // re-entered the HTTP encoder while it was still writing the response whose close listener closed
+                // the connection, and released a buffer twice (PhtFuzzTest, answer_after_close_reentrant_write).
+                return;
+            }
             if (!req.decoderResult().isSuccess()) {
                 respond(ctx, HttpResponseStatus.BAD_REQUEST, null, false);
                 return;
