@@ -177,7 +177,7 @@ final class PlainForwarder {
 
     private void fail(String response) {
         if (closed) {
-            // Already failed or closing (a second pipelined request's connect failing too): one answer only, and
+            // Already failed or closing (a second call): one answer only, and
             // the encoder is gone (removing it again threw NoSuchElementException; ProxyHandlerFuzzTest#auto).
             return;
         }
