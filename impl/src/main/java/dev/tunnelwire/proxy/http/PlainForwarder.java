@@ -40,7 +40,8 @@ import java.util.ArrayDeque;
  *       unfinished both connections are closed (the request can never be completed).</li>
  *   <li>The upstream's end of input closes the upstream connection: the codec has already passed on the end of a
  *       close-delimited response; without a response yet the client gets gost's {@code 503} (peer-gost.md 2.6) and
- *       the connection is closed, and a response cut short closes the client connection.</li>
+ *       the connection is closed, and a response cut short closes the client connection. A response the codec
+ *       cannot decode is treated the same way.</li>
  * </ul>
  *
  * <p>Reference counting: queued messages are owned here until written upstream or released on close.
@@ -289,6 +290,14 @@ final class PlainForwarder {
         private void onResponse(ChannelHandlerContext upCtx, Object msg) {
             if (closed || !(msg instanceof HttpObject) || upCtx.channel() != upstream) {
                 ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (((HttpObject) msg).decoderResult().isFailure()) {
+                // not HTTP, or broken HTTP: an upstream error, as if the target had closed (503 before a response)
+                ServerSession.warn(hc, ctx.channel(), HttpHandler.PROTOCOL, "bad upstream response",
+                        ((HttpObject) msg).decoderResult().cause());
+                ReferenceCountUtil.release(msg);
+                upCtx.close();
                 return;
             }
             if (msg instanceof HttpResponse r) {

@@ -107,6 +107,7 @@ class PlainForwarderCloseTest {
                 case "ok" -> ctx.writeAndFlush(ascii(OK)).addListener(ChannelFutureListener.CLOSE);
                 case "truncate" -> ctx.writeAndFlush(ascii("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhi"))
                         .addListener(ChannelFutureListener.CLOSE);
+                case "garbage" -> ctx.writeAndFlush(ascii("SSH-2.0-OpenSSH_9.6\r\n\r\n")); // and stays open
                 default -> ctx.close();
             }
         }
@@ -271,6 +272,19 @@ class PlainForwarderCloseTest {
             }
         }
         awaitAllClosed(baseline);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http", "auto"})
+    void targetThatAnswersSomethingOtherThanHttpGives503AndBothSocketsClose(String handler) throws Exception {
+        startProxy(handler);
+        targetMode = "garbage";
+        try (Socket s = connect()) {
+            s.getOutputStream().write(request().getBytes(StandardCharsets.ISO_8859_1));
+            assertEquals("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nProxy-Agent: "
+                    + HttpHandlerOptions.defaults().proxyAgent() + "\r\n\r\n", readToEnd(s.getInputStream()));
+        }
+        awaitAllClosed(-1);
     }
 
     @ParameterizedTest
