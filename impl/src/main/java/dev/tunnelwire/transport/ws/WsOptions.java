@@ -96,10 +96,14 @@ import java.util.Objects;
  *                           (1 MiB, see {@link #DEFAULT_MAX_FRAME_PAYLOAD} for why). Received: a frame whose header
  *                           declares more is refused at the header, before any of its payload is buffered, with close
  *                           1009 and the connection closed (Netty's decoder buffers every frame whole, so this bounds
- *                           the memory one connection can pin). 0 means no limit, and only when set explicitly:
- *                           frames of up to 2^31-1 bytes are then accepted and buffered whole
+ *                           the memory one connection can pin). Sent: a write larger than this leaves as several
+ *                           complete binary frames of at most this size (fragments of a {@link #fragmentSize()}
+ *                           message too), so two ends with the same setting always accept each other's frames.
+ *                           0 means no limit, and only when set explicitly: frames of up to 2^31-1 bytes are then
+ *                           accepted and buffered whole, and writes are not split
  * @param fragmentSize       when positive, a write larger than this is sent as a fragmented message of frames of at most
- *                           this many payload bytes; 0 (default) sends one frame per write, like sing-box
+ *                           this many payload bytes (and at most {@code maxFramePayload}); 0 (default) sends one
+ *                           frame per write, like sing-box
  * @param handshakeTimeout   limit for the HTTP upgrade (client: from TCP/TLS established to the 101; server: from accept,
  *                           TLS included, to a valid request); default {@value #DEFAULT_HANDSHAKE_TIMEOUT_SECONDS} s
  * @param trustXForwardedFor listener: take the tunnel's remote address from the first element of
@@ -129,9 +133,11 @@ public record WsOptions(String path, String host, Map<String, String> headers, S
      *   <li>gost copies with a 32 KiB buffer, one message per read (mws: one smux frame of at most 32 KiB plus its
      *       8-byte header): one frame from its server; its gorilla client fragments at the write buffer (md
      *       {@code writeBufferSize}, 4 KiB unless raised);</li>
-     *   <li>our own ends write one frame per write (a socket read of at most 64 KiB, typically).</li>
+     *   <li>our own ends write one frame per write (a socket read of at most 64 KiB, typically), split at this
+     *       limit.</li>
      * </ul>
-     * 1 MiB is 16 times the largest frame a peer sends by default, enough for a gost
+     * No peer limits the frames it reads (gorilla's read limit 0, sing's reader without a maximum), so splitting our
+     * writes costs them nothing. 1 MiB is 16 times the largest frame a peer sends by default, enough for a gost
      * client whose {@code writeBufferSize} was raised as far as 1 MiB, and bounds what one connection can make the
      * decoder buffer to about 1 MiB instead of 2 GiB.
      */
@@ -251,7 +257,7 @@ public record WsOptions(String path, String host, Map<String, String> headers, S
     }
 
     /**
-     * Every default: path {@code /}, no early data, text frames as data, received frames of at most
+     * Every default: path {@code /}, no early data, text frames as data, frames of at most
      * {@value #DEFAULT_MAX_FRAME_PAYLOAD} bytes, one frame per write.
      */
     public static WsOptions defaults() {

@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The default frame payload limit ({@link WsOptions#DEFAULT_MAX_FRAME_PAYLOAD}) on both ends: a frame header that
  * declares 1 GiB, followed by a stream of payload, is refused at the header with close 1009 and the connection closed,
- * before the payload is buffered (the allocator's memory does not follow the 64 MiB the peer streams).
+ * before the payload is buffered (the allocator's memory does not follow the 64 MiB the peer streams). And what our
+ * own ends send stays under that limit: a write larger than it leaves as several frames.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class WsFrameLimitTest {
@@ -294,6 +295,42 @@ class WsFrameLimitTest {
             assertTrue((long) r[3] < MEMORY_BOUND, "Netty memory grew by " + ((long) r[3] >> 10) + " KiB while "
                     + ((long) r[2] >> 10) + " KiB were streamed");
             assertTrue(tunnel.closeFuture().await(5, TimeUnit.SECONDS), "the tunnel closed");
+        }
+    }
+
+    @Test
+    void writesLargerThanTheLimitLeaveAsSeveralFrames() throws Exception {
+        int limit = WsOptions.DEFAULT_MAX_FRAME_PAYLOAD;
+        int size = 2 * limit + 1000;
+        // a raw client counts the frames of one large write on our listener's tunnel
+        CompletableFuture<Channel> serverTunnel = new CompletableFuture<>();
+        listener = PROVIDER.newListener(runtime, ListenerConfig.of(new InetSocketAddress("127.0.0.1", 0)),
+                WsOptions.defaults());
+        InetSocketAddress addr = listener.bind((ch, info) -> {
+            ch.pipeline().addLast(new Discard());
+            serverTunnel.complete(ch);
+        }).get(10, TimeUnit.SECONDS);
+        try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            assertTrue(readHead(in).startsWith("HTTP/1.1 101 "));
+            Channel ch = serverTunnel.get(10, TimeUnit.SECONDS);
+            ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[size]));
+            long got = 0;
+            int frames = 0;
+            while (got < size) {
+                Object[] f = readFrame(in);
+                assertEquals(2, f[0], "each part is a complete binary frame");
+                int len = ((byte[]) f[1]).length;
+                assertTrue(len <= limit, "frame of " + len + " bytes");
+                got += len;
+                frames++;
+            }
+            assertEquals(size, got);
+            assertEquals(3, frames);
         }
     }
 }
