@@ -66,6 +66,7 @@ class PlainForwarderCloseTest {
     /** What the target does once it has a request head: answer {@link #OK}, close silently, or truncate. */
     private volatile String targetMode = "ok";
     private final AtomicInteger openTunnels = new AtomicInteger();
+    private final AtomicInteger acceptedTunnels = new AtomicInteger();
     private final AtomicInteger openUpstreams = new AtomicInteger();
 
     @BeforeEach
@@ -129,6 +130,7 @@ class PlainForwarderCloseTest {
             @Override
             public void init(Channel tunnel, HandlerContext context) {
                 openTunnels.incrementAndGet();
+                acceptedTunnels.incrementAndGet();
                 tunnel.closeFuture().addListener(x -> openTunnels.decrementAndGet());
                 inner.init(tunnel, context);
             }
@@ -243,6 +245,20 @@ class PlainForwarderCloseTest {
             }
         }
         awaitAllClosed(baseline);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http", "auto"})
+    void clientThatClosesBeforeAnyRequestIsClosedAtOnceNotAtTheHandshakeTimeout(String handler) throws Exception {
+        startProxy(handler);
+        for (int i = 0; i < 20; i++) {
+            connect().close();
+        }
+        long t0 = System.nanoTime();
+        await("tunnels accepted: " + acceptedTunnels.get(), () -> acceptedTunnels.get() == 20);
+        awaitAllClosed(-1);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < ServiceOptions.DEFAULT_HANDSHAKE_TIMEOUT_SECONDS * 1000 / 2, "closed after " + ms + " ms");
     }
 
     @ParameterizedTest
