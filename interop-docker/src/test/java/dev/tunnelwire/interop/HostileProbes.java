@@ -248,7 +248,7 @@ final class HostileProbes implements AutoCloseable {
     /** A ws upgrade, then a binary frame declaring 1 GiB, then up to 64 MiB of its payload. */
     HostileReport.Probe oversizeWsFrame() throws Exception {
         InetSocketAddress a = listen("ws", null, false);
-        long before = PlatformDependent.usedDirectMemory();
+        long before = nettyMemory();
         long peak = before;
         long sent = 0;
         long t0 = System.nanoTime();
@@ -278,7 +278,7 @@ final class HostileProbes implements AutoCloseable {
                 while (sent < 64L * 1024 * 1024) {
                     out.write(chunk);
                     sent += chunk.length;
-                    peak = Math.max(peak, PlatformDependent.usedDirectMemory());
+                    peak = Math.max(peak, nettyMemory());
                 }
                 out.flush();
             } catch (IOException e) {
@@ -288,7 +288,7 @@ final class HostileProbes implements AutoCloseable {
                 s.setSoTimeout(5000);
                 try {
                     while (in.read(chunk) >= 0) {
-                        peak = Math.max(peak, PlatformDependent.usedDirectMemory());
+                        peak = Math.max(peak, nettyMemory());
                     }
                     closed = true;
                 } catch (SocketTimeoutException e) {
@@ -301,6 +301,18 @@ final class HostileProbes implements AutoCloseable {
         double secs = (System.nanoTime() - t0) / 1e9;
         return new HostileReport.Probe("oversize ws frame", "ws", 1, closed ? 0 : 1, secs,
                 Math.max(0, peak - before), "declared 1 GiB; " + (sent >> 20) + " MiB written before the close");
+    }
+
+    /**
+     * Bytes Netty holds: the default allocator's direct and heap use plus Netty's own direct-memory counter (which may
+     * count the same memory twice: an upper bound).
+     */
+    private static long nettyMemory() {
+        long used = 0;
+        if (io.netty.buffer.ByteBufAllocator.DEFAULT instanceof io.netty.buffer.ByteBufAllocatorMetricProvider m) {
+            used += m.metric().usedDirectMemory() + m.metric().usedHeapMemory();
+        }
+        return used + Math.max(0, PlatformDependent.usedDirectMemory());
     }
 
     // ---------------------------------------------------------------- HTTP/2
