@@ -108,6 +108,10 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
         if (hostile != null) {
             root.set("hostile", hostile.json());
         }
+        LoadReport load = LoadReport.current();
+        if (load != null) {
+            root.set("load", load.json());
+        }
         return root;
     }
 
@@ -226,6 +230,10 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
         HostileReport hostile = HostileReport.current();
         if (hostile != null) {
             h.append(hostile.html());
+        }
+        LoadReport load = LoadReport.current();
+        if (load != null) {
+            h.append(load.html());
         }
         h.append("<p class=\"small\">Peer configs and full logs: <a href=\"logs/\">logs/</a>; JUnit XML: "
                 + "<a href=\"junit/\">junit/</a>; machine-readable: <a href=\"report.json\">report.json</a>.</p>\n");
