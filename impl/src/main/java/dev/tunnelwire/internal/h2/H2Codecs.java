@@ -170,7 +170,11 @@ public final class H2Codecs {
         }
 
         private void raise(ChannelHandlerContext ctx) {
-            int delta = window - 65_535;
+            // relative to the window the codec already has (it may have raised it by itself)
+            Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+            int current = codec == null ? 65_535 : codec.connection().local().flowController()
+                    .windowSize(codec.connection().connectionStream());
+            int delta = window - current;
             if (delta > 0) {
                 // A WINDOW_UPDATE without a stream is the connection window (Http2FrameCodec turns it into
                 // Http2LocalFlowController#incrementWindowSize on the connection stream).
