@@ -36,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <ol>
  *   <li>three sequential bulk transfers on the same dialer ({@link #bulkBytes} each way, SHA-256 checked);</li>
  *   <li>{@value #CONCURRENT} concurrent bulk tunnels plus a probe tunnel exchanging 16 bytes every 100 ms: the
- *       probe's worst round trip stays under {@value #PROBE_BOUND_MILLIS} ms (no head-of-line stall);</li>
+ *       probe keeps moving and its worst round trip stays under {@value #PROBE_BOUND_MILLIS} ms (no head-of-line
+ *       stall; the figure is in the report);</li>
  *   <li>short tunnels opened, used and closed; tunnels reset in the middle of a transfer;</li>
  *   <li>a tunnel left idle, then used.</li>
  * </ol>
@@ -51,7 +52,14 @@ class LoadIT {
 
     static final boolean FULL = Boolean.getBoolean("load.full");
     static final int CONCURRENT = 16;
-    static final long PROBE_BOUND_MILLIS = 2_000;
+    /**
+     * The probe tunnel's worst round trip while the bulk tunnels run. A head-of-line stall (the issue's control stream
+     * that stopped moving) is unbounded; what is left is queueing behind up to 16 MiB of window per connection, paid
+     * under PARANOID leak detection on a loaded 2-core CI machine: measured there 0.1-0.5 s on tcp/ws/httpupgrade and
+     * 0.4-4.5 s on the HTTP/2 transports, which share one connection. Real latency figures come from the benchmark
+     * (issue #21), not from this bound.
+     */
+    static final long PROBE_BOUND_MILLIS = 8_000;
     static final long READ_DEADLINE_MILLIS = 30_000;
 
     final long bulkBytes = FULL ? 256L << 20 : 8L << 20;
