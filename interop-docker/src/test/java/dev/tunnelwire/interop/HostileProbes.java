@@ -7,6 +7,7 @@ import dev.tunnelwire.TransportProvider;
 import dev.tunnelwire.TransportRegistry;
 import dev.tunnelwire.TunnelListener;
 import dev.tunnelwire.TunnelRuntime;
+import dev.tunnelwire.conformance.H2;
 import dev.tunnelwire.internal.h2.H2Codecs;
 import dev.tunnelwire.internal.h2.H2Settings;
 import dev.tunnelwire.proxy.Handler;
@@ -79,7 +80,7 @@ final class HostileProbes implements AutoCloseable {
     static final long DEADLINE_MILLIS = 40_000;
     static final int PLAIN_GETS = 1_000;
 
-    private static final byte[] H2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] H2_PREFACE = H2.PREFACE;
 
     private final TunnelRuntime runtime = TunnelRuntime.create(2);
     private final List<AutoCloseable> open = new ArrayList<>();
@@ -352,18 +353,18 @@ final class HostileProbes implements AutoCloseable {
             DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
             try {
                 out.write(H2_PREFACE);
-                out.write(frame(4, 0, 0, new byte[0]));
+                out.write(H2.frame(4, 0, 0, new byte[0]));
                 for (int i = 0; i < attempts; i++) {
                     ByteBuf block = Unpooled.buffer();
                     try {
                         encoder.encodeHeaders(1 + 2 * i, headers, block);
                         byte[] b = new byte[block.readableBytes()];
                         block.readBytes(b);
-                        out.write(frame(1, 4, 1 + 2 * i, b));
+                        out.write(H2.frame(1, 4, 1 + 2 * i, b));
                     } finally {
                         block.release();
                     }
-                    out.write(frame(8, 0, 1 + 2 * i, new byte[4]));
+                    out.write(H2.frame(8, 0, 1 + 2 * i, new byte[4]));
                 }
                 out.flush();
             } catch (IOException e) {
@@ -386,27 +387,12 @@ final class HostileProbes implements AutoCloseable {
         double secs = untilClosed(a, () -> {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             b.writeBytes(H2_PREFACE);
-            b.writeBytes(frame(4, 0, 0, new byte[0]));
+            b.writeBytes(H2.frame(4, 0, 0, new byte[0]));
             return b.toByteArray();
         }, new byte[0], idle.toMillis() + 20_000);
         return new HostileReport.Probe("idle HTTP/2 connection", scheme, 1, Double.isInfinite(secs) ? 1 : 0,
                 Double.isInfinite(secs) ? -1 : secs, -1, "serverIdleTimeout " + idle.toMillis() + " ms (default "
                 + H2Settings.DEFAULT_SERVER_IDLE_TIMEOUT_SECONDS + " s)");
-    }
-
-    private static byte[] frame(int type, int flags, int stream, byte[] payload) {
-        byte[] f = new byte[9 + payload.length];
-        f[0] = (byte) (payload.length >>> 16);
-        f[1] = (byte) (payload.length >>> 8);
-        f[2] = (byte) payload.length;
-        f[3] = (byte) type;
-        f[4] = (byte) flags;
-        f[5] = (byte) (stream >>> 24);
-        f[6] = (byte) (stream >>> 16);
-        f[7] = (byte) (stream >>> 8);
-        f[8] = (byte) stream;
-        System.arraycopy(payload, 0, f, 9, payload.length);
-        return f;
     }
 
     /** One frame: the 9-byte header followed by the payload, or {@code null} at the end of the stream. */
