@@ -90,6 +90,17 @@ public final class H2Codecs {
         @Override
         protected Http2FrameCodec build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
                                         Http2Settings initialSettings) {
+            // The connection window is given back as DATA arrives, not when the tunnel reads it: stream windows
+            // alone hold back a tunnel whose reader is paused, so a few paused tunnels cannot use up the connection
+            // window and stop every other tunnel of the pooled connection (issue #16; grpc-go, which the gun peers
+            // use, does the same). A connection then buffers at most its open streams times the stream window.
+            io.netty.handler.codec.http2.Http2Connection c = encoder.connection();
+            io.netty.handler.codec.http2.DefaultHttp2LocalFlowController flow =
+                    new io.netty.handler.codec.http2.DefaultHttp2LocalFlowController(c,
+                            io.netty.handler.codec.http2.DefaultHttp2LocalFlowController.DEFAULT_WINDOW_UPDATE_RATIO,
+                            true);
+            flow.frameWriter(encoder.frameWriter());
+            c.local().flowController(flow);
             return super.build(decoder, new LateFrameTolerantEncoder(encoder), initialSettings);
         }
     }
