@@ -155,7 +155,7 @@ public final class H2 {
         return frame(type, flags, stream, payload);
     }
 
-    static byte[] frame(int type, int flags, int stream, byte[] payload) {
+    public static byte[] frame(int type, int flags, int stream, byte[] payload) {
         byte[] out = new byte[9 + payload.length];
         out[0] = (byte) (payload.length >>> 16);
         out[1] = (byte) (payload.length >>> 8);

@@ -104,6 +104,14 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
         if (conformance != null) {
             root.set("conformance", conformance.json());
         }
+        HostileReport hostile = HostileReport.current();
+        if (hostile != null) {
+            root.set("hostile", hostile.json());
+        }
+        LoadReport load = LoadReport.current();
+        if (load != null) {
+            root.set("load", load.json());
+        }
         return root;
     }
 
@@ -218,6 +226,14 @@ record Report(Instant started, long totalMillis, long prepareMillis, String gitR
         ConformanceReport conformance = ConformanceReport.current();
         if (conformance != null) {
             h.append(conformance.html());
+        }
+        HostileReport hostile = HostileReport.current();
+        if (hostile != null) {
+            h.append(hostile.html());
+        }
+        LoadReport load = LoadReport.current();
+        if (load != null) {
+            h.append(load.html());
         }
         h.append("<p class=\"small\">Peer configs and full logs: <a href=\"logs/\">logs/</a>; JUnit XML: "
                 + "<a href=\"junit/\">junit/</a>; machine-readable: <a href=\"report.json\">report.json</a>.</p>\n");

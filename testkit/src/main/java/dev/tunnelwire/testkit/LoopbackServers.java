@@ -134,7 +134,9 @@ public final class LoopbackServers implements AutoCloseable {
             if (evt instanceof ChannelInputShutdownEvent) {
                 ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(f -> {
                     if (ctx.channel() instanceof DuplexChannel d) {
-                        d.shutdownOutput();
+                        // both directions are done then: release the socket (a half-closed channel whose output is
+                        // shut down too stays open in Netty until closed)
+                        d.shutdownOutput().addListener(x -> ctx.close());
                     } else {
                         ctx.close();
                     }

@@ -5,23 +5,32 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Settings;
 
 /**
  * Builds the HTTP/2 frame codecs of every HTTP/2-based transport with the same settings and protections.
+ *
+ * <p>Both codecs ignore the frames a peer sent on a stream before our RST_STREAM for it reached the peer
+ * ({@link LateFrameTolerantEncoder}) rather than answering each with a RST_STREAM: on a server those answers count
+ * towards Netty's limit on RSTs provoked by the peer, and one tunnel ended during an upload could otherwise cost the
+ * whole connection (issue #16).
  *
  * <p>Protections (Netty's, made explicit here so they are documented and tested in one place):
  * <ul>
  *   <li>rapid reset (CVE-2023-44487): at most {@value #MAX_RST_FRAMES_PER_WINDOW} RST_STREAM frames per
  *       {@value #RST_WINDOW_SECONDS} s from the peer, then GOAWAY(ENHANCE_YOUR_CALM);</li>
+ *   <li>provoked resets ("MadeYouReset", CVE-2025-8671, server only: a HEADERS followed by an invalid WINDOW_UPDATE,
+ *       for example): at most as many RST_STREAM frames in the same window that the
+ *       peer's errors make us send, then the same GOAWAY (Netty's server default, until issue #16 implicit here);
+ *       answers to frames the peer sent before it saw our own RST_STREAM are not sent at all (see above);</li>
  *   <li>CONTINUATION flood: a header block larger than {@link H2Settings#maxHeaderListSize()} is refused while it is
  *       being received, however many CONTINUATION frames carry it;</li>
  *   <li>control-frame floods: at most {@value #MAX_QUEUED_CONTROL_FRAMES} queued PING/SETTINGS/RST acknowledgements;
  *       at most {@value #MAX_CONSECUTIVE_EMPTY_DATA_FRAMES} consecutive empty DATA frames;</li>
- *   <li>"made you reset" (CVE-2025-8671): at most {@value #MAX_RST_FRAMES_PER_WINDOW} RST_STREAM frames per
- *       {@value #RST_WINDOW_SECONDS} s that the server itself sends because of the client's frames (a HEADERS followed
- *       by an invalid WINDOW_UPDATE, for example), then GOAWAY(ENHANCE_YOUR_CALM);</li>
  *   <li>stream limits: {@link H2Settings#maxConcurrentStreams()} announced and enforced;</li>
  *   <li>timeouts: the client preface within {@link H2Settings#prefaceTimeout()}, and a connection without an active
  *       stream closed after {@link H2Settings#serverIdleTimeout()} ({@link #addServer}).</li>
@@ -41,7 +50,7 @@ public final class H2Codecs {
 
     /** A server-side frame codec with the settings and protections above. */
     public static Http2FrameCodec server(H2Settings s) {
-        return Http2FrameCodecBuilder.forServer()
+        return new CodecBuilder(true)
                 .initialSettings(s.toNettySettings(false))
                 .decoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
                 .encoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
@@ -58,7 +67,7 @@ public final class H2Codecs {
      * failing.
      */
     public static Http2FrameCodec client(H2Settings s) {
-        return Http2FrameCodecBuilder.forClient()
+        return new CodecBuilder(false)
                 .initialSettings(s.toNettySettings(true))
                 .encoderEnforceMaxConcurrentStreams(true)
                 .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
@@ -66,6 +75,34 @@ public final class H2Codecs {
                 .validateHeaders(true)
                 .autoAckPingFrame(true)
                 .build();
+    }
+
+    /**
+     * Netty's frame codec builder (with {@code forServer()}/{@code forClient()}'s defaults) that puts a
+     * {@link LateFrameTolerantEncoder} around the encoder Netty assembles, outside Netty's own protections.
+     */
+    private static final class CodecBuilder extends Http2FrameCodecBuilder {
+        CodecBuilder(boolean server) {
+            server(server);
+            gracefulShutdownTimeoutMillis(0);
+        }
+
+        @Override
+        protected Http2FrameCodec build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+                                        Http2Settings initialSettings) {
+            // The connection window is given back as DATA arrives, not when the tunnel reads it: stream windows
+            // alone hold back a tunnel whose reader is paused, so a few paused tunnels cannot use up the connection
+            // window and stop every other tunnel of the pooled connection (issue #16; grpc-go, which the gun peers
+            // use, does the same). A connection then buffers at most its open streams times the stream window.
+            io.netty.handler.codec.http2.Http2Connection c = encoder.connection();
+            io.netty.handler.codec.http2.DefaultHttp2LocalFlowController flow =
+                    new io.netty.handler.codec.http2.DefaultHttp2LocalFlowController(c,
+                            io.netty.handler.codec.http2.DefaultHttp2LocalFlowController.DEFAULT_WINDOW_UPDATE_RATIO,
+                            true);
+            flow.frameWriter(encoder.frameWriter());
+            c.local().flowController(flow);
+            return super.build(decoder, new LateFrameTolerantEncoder(encoder), initialSettings);
+        }
     }
 
     /**
@@ -144,7 +181,11 @@ public final class H2Codecs {
         }
 
         private void raise(ChannelHandlerContext ctx) {
-            int delta = window - 65_535;
+            // relative to the window the codec already has (it may have raised it by itself)
+            Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+            int current = codec == null ? 65_535 : codec.connection().local().flowController()
+                    .windowSize(codec.connection().connectionStream());
+            int delta = window - current;
             if (delta > 0) {
                 // A WINDOW_UPDATE without a stream is the connection window (Http2FrameCodec turns it into
                 // Http2LocalFlowController#incrementWindowSize on the connection stream).

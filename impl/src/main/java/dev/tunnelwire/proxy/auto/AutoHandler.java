@@ -10,6 +10,7 @@ import dev.tunnelwire.proxy.socks5.Socks5HandlerOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -18,7 +19,8 @@ import java.util.Objects;
 
 /**
  * gost's {@code auto} server: looks at the first byte; {@code 05} is SOCKS5, anything else HTTP. The chosen
- * handler's pipeline is installed behind the sniffer, which then removes itself and hands the bytes on.
+ * handler's pipeline is installed behind the sniffer, which then removes itself and hands the bytes on. A client
+ * whose input ends before its first byte is closed.
  */
 public final class AutoHandler implements Handler {
 
@@ -50,6 +52,16 @@ public final class AutoHandler implements Handler {
                 Handler chosen = in.getUnsignedByte(in.readerIndex()) == 5 ? socks5 : http;
                 chosen.init(ctx.channel(), context);
                 ctx.pipeline().remove(this);
+            }
+
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+                super.userEventTriggered(ctx, evt); // decodes what is left: may choose a handler and leave
+                if (evt instanceof ChannelInputShutdownEvent && !ctx.isRemoved()) {
+                    // the client left without a byte; a half-closing tunnel would otherwise stay open
+                    timeout.cancel(false);
+                    ctx.close();
+                }
             }
 
             @Override

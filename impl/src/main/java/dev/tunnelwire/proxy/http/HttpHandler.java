@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -232,7 +233,7 @@ public final class HttpHandler implements Handler {
             done = true;
             if (plain != null) {
                 plain.inboundClosed();
-                ctx.pipeline().remove(PlainForwarder.ENCODER);
+                plain.removeEncoder();
             }
             ServerSession.warn(hc, ctx.channel(), PROTOCOL, why, null);
             ctx.channel().config().setAutoRead(false);
@@ -253,6 +254,23 @@ public final class HttpHandler implements Handler {
                 plain.inboundWritable();
             }
             ctx.fireChannelWritabilityChanged();
+        }
+
+        /**
+         * The client's end of input (on a half-closing tunnel its close, which otherwise leaves the socket open):
+         * before any request the connection is closed, during plain proxying {@link PlainForwarder} decides.
+         */
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent && !done) {
+                if (plain != null) {
+                    plain.inputShutdown();
+                } else {
+                    timeout.cancel(false);
+                    ctx.close();
+                }
+            }
+            ctx.fireUserEventTriggered(evt);
         }
 
         @Override

@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -30,6 +31,19 @@ import java.util.ArrayDeque;
  * Requests the client pipelines are queued until the previous response is complete. Backpressure both ways by
  * {@code autoRead}. Protocol switches ({@code 101}) are not supported: the upstream's 101 is answered with 502.
  *
+ * <p>Ends of input: tunnels and upstream connections may allow half-closure, where the peer's close arrives only as a
+ * {@link ChannelInputShutdownEvent} and the socket stays open until closed here.
+ * <ul>
+ *   <li>The client's end of input ({@link #inputShutdown()}): between requests the client connection is closed at
+ *       once; with a request in flight its response (and the responses of requests already queued) are still sent,
+ *       then the connection is closed, as gost's loop does when its next read ends; with a request whose body is
+ *       unfinished both connections are closed (the request can never be completed).</li>
+ *   <li>The upstream's end of input closes the upstream connection: the codec has already passed on the end of a
+ *       close-delimited response; without a response yet the client gets gost's {@code 503} (peer-gost.md 2.6) and
+ *       the connection is closed, and a response cut short closes the client connection. A response the codec
+ *       cannot decode is treated the same way.</li>
+ * </ul>
+ *
  * <p>Reference counting: queued messages are owned here until written upstream or released on close.
  */
 final class PlainForwarder {
@@ -46,6 +60,10 @@ final class PlainForwarder {
     private boolean responseStarted;
     private boolean closeAfter;
     private boolean closed;
+    /** The last message read from the client ended a request (no request body is unfinished). */
+    private boolean requestComplete = true;
+    /** The client will send nothing more: close once the responses owed are out. */
+    private boolean inputEnded;
 
     PlainForwarder(HandlerContext hc, HttpHandlerOptions options, ChannelHandlerContext ctx) {
         this.hc = hc;
@@ -59,6 +77,12 @@ final class PlainForwarder {
         if (closed) {
             ReferenceCountUtil.release(msg);
             return;
+        }
+        if (msg instanceof HttpRequest) {
+            requestComplete = false;
+        }
+        if (msg instanceof LastHttpContent) {
+            requestComplete = true;
         }
         if (busy && (upstream == null || requestDone || msg instanceof HttpRequest)) {
             queue.add(msg instanceof HttpRequest ? new Pending((HttpRequest) msg, dst) : msg);
@@ -106,6 +130,9 @@ final class PlainForwarder {
 
     private void connected(Future<Channel> f, Destination dst) {
         if (!f.isSuccess()) {
+            if (closed) {
+                return;
+            }
             ServerSession.warn(hc, ctx.channel(), HttpHandler.PROTOCOL, "cannot connect to " + dst, f.cause());
             fail(HttpHandler.serviceUnavailable(options));
             return;
@@ -130,7 +157,7 @@ final class PlainForwarder {
             }
         }
         up.flush();
-        up.closeFuture().addListener(x -> ctx.executor().execute(this::upstreamClosed));
+        up.closeFuture().addListener(x -> ctx.executor().execute(() -> upstreamClosed(up)));
         if (!requestDone) {
             ctx.channel().config().setAutoRead(true);
             ctx.read();
@@ -157,28 +184,57 @@ final class PlainForwarder {
             return;
         }
         ReferenceCountUtil.release(m);
+        if (inputEnded) {
+            closeClient();
+            return;
+        }
         ctx.channel().config().setAutoRead(true);
         ctx.read();
     }
 
-    private void upstreamClosed() {
-        if (!busy || closed) {
+    /**
+     * The client sent its last byte (see the class comment): close now when no response is owed, or when the
+     * request being received can no longer be completed; otherwise {@link #responseDone()} closes.
+     */
+    void inputShutdown() {
+        if (closed) {
+            return;
+        }
+        inputEnded = true;
+        if (!busy) {
+            closeClient();
+        } else if (!requestComplete) {
+            closed = true;
+            releaseQueue();
+            if (upstream != null) {
+                upstream.close();
+            }
+            ctx.close();
+        }
+    }
+
+    /** Closes the client connection after what was written to it. */
+    private void closeClient() {
+        closed = true;
+        releaseQueue();
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** An upstream connection closed; only the one of the exchange in flight matters. */
+    private void upstreamClosed(Channel up) {
+        if (up != upstream || !busy || closed) {
             return;
         }
         if (!responseStarted) {
             fail(HttpHandler.serviceUnavailable(options));
         } else {
-            // close-delimited or truncated response: end the client connection too
-            closed = true;
-            releaseQueue();
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            // truncated response: end the client connection too
+            closeClient();
         }
     }
 
     private void fail(String response) {
         if (closed) {
-            // Already failed or closing (a second call): one answer only, and
-            // the encoder is gone (removing it again threw NoSuchElementException; ProxyHandlerFuzzTest#auto).
             return;
         }
         closed = true;
@@ -186,9 +242,16 @@ final class PlainForwarder {
         if (upstream != null) {
             upstream.close();
         }
-        ctx.pipeline().remove(ENCODER);
+        removeEncoder();
         ctx.writeAndFlush(Unpooled.wrappedBuffer(response.getBytes(StandardCharsets.ISO_8859_1)))
                 .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Removes the response encoder (before raw bytes are written), when it is still there. */
+    void removeEncoder() {
+        if (ctx.pipeline().get(ENCODER) != null) {
+            ctx.pipeline().remove(ENCODER);
+        }
     }
 
     void inboundClosed() {
@@ -227,6 +290,14 @@ final class PlainForwarder {
         private void onResponse(ChannelHandlerContext upCtx, Object msg) {
             if (closed || !(msg instanceof HttpObject) || upCtx.channel() != upstream) {
                 ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (((HttpObject) msg).decoderResult().isFailure()) {
+                // not HTTP, or broken HTTP: an upstream error, as if the target had closed (503 before a response)
+                ServerSession.warn(hc, ctx.channel(), HttpHandler.PROTOCOL, "bad upstream response",
+                        ((HttpObject) msg).decoderResult().cause());
+                ReferenceCountUtil.release(msg);
+                upCtx.close();
                 return;
             }
             if (msg instanceof HttpResponse r) {
@@ -275,6 +346,16 @@ final class PlainForwarder {
                 });
             }
             upCtx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext upCtx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                // The target sent its last byte (the codec before us has passed on the end of a close-delimited
+                // response): nothing more can come, and a half-closing socket would otherwise stay open.
+                upCtx.close();
+            }
+            upCtx.fireUserEventTriggered(evt);
         }
 
         @Override

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -25,6 +26,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -41,6 +44,11 @@ import java.util.Set;
  * {@code x-gost-target}; the request body (the stream's DATA) follows, chunked unless it has a
  * {@code content-length}. The HTTP/1.1 response comes back as HEADERS (status and headers, lower-cased, without
  * connection-specific ones), DATA, and END_STREAM. An unreachable host gets {@code :status 503}.
+ *
+ * <p>The upstream connection is closed when its input ends (a half-closing socket would otherwise stay open) or its
+ * response cannot be decoded. When it closes before its response is complete, the stream is answered with
+ * {@code :status 503} and END_STREAM if no HEADERS were sent yet (gost: upstream errors are 503), else reset with
+ * {@code INTERNAL_ERROR}, so that a cut-short body never looks complete; it is never ended with a DATA frame alone.
  *
  * <p>Reference counting: body buffers read from the stream are passed to the upstream request or released; response
  * contents are passed to the stream.
@@ -183,9 +191,17 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** The upstream HTTP/1.1 response, written to the stream as HEADERS, DATA and END_STREAM. */
+    /**
+     * The upstream HTTP/1.1 response, written to the stream as HEADERS, DATA and END_STREAM; how the stream ends when
+     * the upstream ends first (see the class comment). Runs on the upstream's event loop; writes to the stream are
+     * queued to the stream's loop in order.
+     */
     private static final class ResponseToStream extends ChannelInboundHandlerAdapter {
         private final Channel stream;
+        /** HEADERS were written to the stream. */
+        private boolean answered;
+        /** The response is complete and the stream's output ended. */
+        private boolean complete;
 
         ResponseToStream(Channel stream) {
             this.stream = stream;
@@ -193,7 +209,13 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (complete || msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
             if (msg instanceof HttpResponse r) {
+                answered = true;
                 Http2Headers h = new DefaultHttp2Headers().status(AsciiString.of(String.valueOf(r.status().code())));
                 for (Map.Entry<String, String> e : r.headers()) {
                     String name = e.getKey().toLowerCase(Locale.ROOT);
@@ -208,6 +230,7 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
                     stream.write(c.content().retain());
                 }
                 if (msg instanceof LastHttpContent) {
+                    complete = true;
                     stream.writeAndFlush(Tunnels.SHUTDOWN_OUTPUT);
                     ctx.close();
                 }
@@ -221,10 +244,30 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                // The target sent its last byte (the codec before us has passed on the end of a close-delimited
+                // response): nothing more can come.
+                ctx.close();
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            boolean headersSent = answered;
+            boolean ended = complete;
             stream.eventLoop().execute(() -> {
-                if (stream.isActive()) {
+                if (!stream.isActive()) {
+                    return;
+                }
+                if (ended) {
                     stream.close();
+                } else if (!headersSent) {
+                    respondError(stream, "503");
+                } else {
+                    stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR))
+                            .addListener(ChannelFutureListener.CLOSE);
                 }
             });
             ctx.fireChannelInactive();

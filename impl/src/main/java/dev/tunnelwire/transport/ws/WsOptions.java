@@ -92,11 +92,18 @@ import java.util.Objects;
  *                           {@value #DEFAULT_EARLY_DATA_HEADER}
  * @param textFrames         what a received text message is: {@link TextFrames#DATA} (default, like Xray and gost:
  *                           nothing is lost) or {@link TextFrames#DISCARD} (like sing-box)
- * @param maxFramePayload    largest accepted frame payload in bytes; 0 (default) means no limit of ours (Netty's
- *                           decoder buffers one frame whole, up to 2^31-1 bytes). A larger frame is answered with
- *                           close 1009 and the connection closed
+ * @param maxFramePayload    largest frame payload in bytes, both ways; default {@value #DEFAULT_MAX_FRAME_PAYLOAD}
+ *                           (1 MiB, see {@link #DEFAULT_MAX_FRAME_PAYLOAD} for why). Received: a frame whose header
+ *                           declares more is refused at the header, before any of its payload is buffered, with close
+ *                           1009 and the connection closed (Netty's decoder buffers every frame whole, so this bounds
+ *                           the memory one connection can pin). Sent: a write larger than this leaves as several
+ *                           complete binary frames of at most this size (fragments of a {@link #fragmentSize()}
+ *                           message too), so two ends with the same setting always accept each other's frames.
+ *                           0 means no limit, and only when set explicitly: frames of up to 2^31-1 bytes are then
+ *                           accepted and buffered whole, and writes are not split
  * @param fragmentSize       when positive, a write larger than this is sent as a fragmented message of frames of at most
- *                           this many payload bytes; 0 (default) sends one frame per write, like sing-box
+ *                           this many payload bytes (and at most {@code maxFramePayload}); 0 (default) sends one
+ *                           frame per write, like sing-box
  * @param handshakeTimeout   limit for the HTTP upgrade (client: from TCP/TLS established to the 101; server: from accept,
  *                           TLS included, to a valid request); default {@value #DEFAULT_HANDSHAKE_TIMEOUT_SECONDS} s
  * @param trustXForwardedFor listener: take the tunnel's remote address from the first element of
@@ -115,6 +122,26 @@ public record WsOptions(String path, String host, Map<String, String> headers, S
     public static final String DEFAULT_USER_AGENT = "Go-http-client/1.1";
     public static final String DEFAULT_EARLY_DATA_HEADER = "Sec-WebSocket-Protocol";
     public static final long DEFAULT_HANDSHAKE_TIMEOUT_SECONDS = 15;
+    /**
+     * Default {@link #maxFramePayload()}: 1 MiB. What the peers really send (peer-*.md, and their sources):
+     * <ul>
+     *   <li>sing-box writes one frame per write; its copy loop reads into 32 KiB buffers that grow to 65,535 bytes
+     *       once 512 kB have passed, so its frames stay at about 64 KiB (peer-singbox.md: not a limit, and more
+     *       than Netty's own default of 65,536 can occur);</li>
+     *   <li>Xray's server writes one frame per buffer of at most 8 KiB ({@code buf.Size}); its gorilla client
+     *       fragments every message into frames of at most 4 KiB (the write buffer);</li>
+     *   <li>gost copies with a 32 KiB buffer, one message per read (mws: one smux frame of at most 32 KiB plus its
+     *       8-byte header): one frame from its server; its gorilla client fragments at the write buffer (md
+     *       {@code writeBufferSize}, 4 KiB unless raised);</li>
+     *   <li>our own ends write one frame per write (a socket read of at most 64 KiB, typically), split at this
+     *       limit.</li>
+     * </ul>
+     * No peer limits the frames it reads (gorilla's read limit 0, sing's reader without a maximum), so splitting our
+     * writes costs them nothing. 1 MiB is 16 times the largest frame a peer sends by default, enough for a gost
+     * client whose {@code writeBufferSize} was raised as far as 1 MiB, and bounds what one connection can make the
+     * decoder buffer to about 1 MiB instead of 2 GiB.
+     */
+    public static final int DEFAULT_MAX_FRAME_PAYLOAD = 1 << 20;
 
     /** Where the client puts early data, and how the server looks for it (see the class comment). */
     public enum EarlyData {
@@ -229,7 +256,10 @@ public record WsOptions(String path, String host, Map<String, String> headers, S
         return ed == null ? null : new String[] {ed, rest.toString()};
     }
 
-    /** Every default: path {@code /}, no early data, text frames as data, no limits. */
+    /**
+     * Every default: path {@code /}, no early data, text frames as data, frames of at most
+     * {@value #DEFAULT_MAX_FRAME_PAYLOAD} bytes, one frame per write.
+     */
     public static WsOptions defaults() {
         return builder().build();
     }
@@ -272,7 +302,7 @@ public record WsOptions(String path, String host, Map<String, String> headers, S
         private int maxEarlyData;
         private String earlyDataHeader;
         private TextFrames textFrames;
-        private int maxFramePayload;
+        private int maxFramePayload = DEFAULT_MAX_FRAME_PAYLOAD;
         private int fragmentSize;
         private Duration handshakeTimeout;
         private boolean trustXForwardedFor;
@@ -320,6 +350,7 @@ public record WsOptions(String path, String host, Map<String, String> headers, S
             return this;
         }
 
+        /** See {@link WsOptions#maxFramePayload()}; 0 explicitly means no limit. */
         public Builder maxFramePayload(int v) {
             maxFramePayload = v;
             return this;

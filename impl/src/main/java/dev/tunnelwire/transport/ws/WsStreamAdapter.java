@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * code (an empty close with an empty one), and the connection is closed.
  *
  * <p><b>Outbound.</b> Each {@link ByteBuf} written becomes one binary frame (masked by the client's encoder); with a
- * positive {@link WsOptions#fragmentSize()} a larger write is sent as one fragmented message. Empty buffers pass
+ * positive {@link WsOptions#fragmentSize()} a larger write is sent as one fragmented message. No frame carries more
+ * than {@link WsOptions#maxFramePayload()} (when set): a larger write leaves as several complete binary frames, and
+ * fragments are at most that size too, so an end with the same limit accepts every frame. Empty buffers pass
  * through without a frame (they are flush markers). {@link WebSocketFrame}s written by the application pass
  * unchanged. {@link Tunnels#SHUTDOWN_OUTPUT} fails: WebSocket has no half-close, so
  * {@link Tunnels#shutdownOutput} closes the tunnel. {@code close()} sends a close frame with status 1000 and then
@@ -52,6 +54,9 @@ final class WsStreamAdapter extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(WsStreamAdapter.class);
 
     private final WsOptions.TextFrames textFrames;
+    /** Largest payload of a frame we send: the frame limit, {@link Integer#MAX_VALUE} without one. */
+    private final int frameLimit;
+    /** Fragment size of a fragmented message (at most {@link #frameLimit}); 0: writes are not fragmented. */
     private final int fragmentSize;
     /** The message being received is a text message that is dropped, continuation fragments included. */
     private boolean discardingMessage;
@@ -60,7 +65,8 @@ final class WsStreamAdapter extends ChannelDuplexHandler {
 
     WsStreamAdapter(WsOptions options) {
         this.textFrames = options.textFrames();
-        this.fragmentSize = options.fragmentSize();
+        this.frameLimit = options.maxFramePayload() > 0 ? options.maxFramePayload() : Integer.MAX_VALUE;
+        this.fragmentSize = Math.min(options.fragmentSize(), frameLimit);
     }
 
     @Override
@@ -135,6 +141,8 @@ final class WsStreamAdapter extends ChannelDuplexHandler {
                 ctx.write(buf, promise);
             } else if (fragmentSize > 0 && len > fragmentSize) {
                 writeFragmented(ctx, buf, promise);
+            } else if (len > frameLimit) {
+                writeSplit(ctx, buf, promise);
             } else {
                 ctx.write(new BinaryWebSocketFrame(buf), promise);
             }
@@ -155,6 +163,18 @@ final class WsStreamAdapter extends ChannelDuplexHandler {
                 first = false;
             }
             ctx.write(new ContinuationWebSocketFrame(true, 0, buf.retain()), promise);
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** A write over the frame limit: complete binary frames of at most {@link #frameLimit} bytes each. */
+    private void writeSplit(ChannelHandlerContext ctx, ByteBuf buf, ChannelPromise promise) {
+        try {
+            while (buf.readableBytes() > frameLimit) {
+                ctx.write(new BinaryWebSocketFrame(buf.readRetainedSlice(frameLimit)), ctx.voidPromise());
+            }
+            ctx.write(new BinaryWebSocketFrame(buf.retain()), promise);
         } finally {
             buf.release();
         }

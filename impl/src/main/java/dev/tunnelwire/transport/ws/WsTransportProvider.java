@@ -22,7 +22,8 @@ import java.util.Set;
  * <p>Parameters (gost metadata names, aliases in brackets): {@code path} [{@code ws.path}], {@code host}
  * [{@code ws.host}], {@code header.<Name>} [{@code ws.header.<Name>}] (one per header), {@code userAgent},
  * {@code earlyData} ({@code none|path|header|xray}), {@code maxEarlyData} [{@code ed}], {@code earlyDataHeader},
- * {@code textFrames} ({@code data|discard}), {@code maxFramePayload}, {@code fragmentSize},
+ * {@code textFrames} ({@code data|discard}), {@code maxFramePayload} (default
+ * {@value WsOptions#DEFAULT_MAX_FRAME_PAYLOAD}; {@code 0} for no limit), {@code fragmentSize},
  * {@code handshakeTimeout}, {@code trustXForwardedFor}. A path with {@code ?ed=N} selects Xray's dialect.
  * {@code maxEarlyData} without {@code earlyData} means path mode, or header mode when {@code earlyDataHeader} is
  * given (sing-box's rule).
@@ -59,7 +60,7 @@ public final class WsTransportProvider implements TransportProvider {
                 .headers(headers)
                 .userAgent(p.string("userAgent"))
                 .earlyDataHeader(p.string("earlyDataHeader"))
-                .maxFramePayload(p.integer("maxFramePayload", 0))
+                .maxFramePayload(p.integer("maxFramePayload", WsOptions.DEFAULT_MAX_FRAME_PAYLOAD))
                 .fragmentSize(p.integer("fragmentSize", 0))
                 .handshakeTimeout(p.duration("handshakeTimeout", null))
                 .trustXForwardedFor(p.bool("trustXForwardedFor", false));

@@ -125,8 +125,12 @@ class H2ServerGuardsTest {
             DataInputStream in = new DataInputStream(s.getInputStream());
             long t0 = System.nanoTime();
             Frame goAway = null;
+            long connectionWindow = 65_535;
             try {
                 for (Frame f; (f = Frame.read(in)) != null; ) {
+                    if (f.type == 8 && f.stream == 0) {
+                        connectionWindow += f.errorCode(); // the increment sits where an error code would
+                    }
                     if (f.type == 4 && (f.flags & 1) == 0) {
                         out.write(frame(4, 1, 0, new byte[0]));
                         out.flush();
@@ -142,6 +146,7 @@ class H2ServerGuardsTest {
             assertTrue(goAway != null, scheme + ": no GOAWAY before the close");
             assertEquals(Http2Error.NO_ERROR.code(), goAway.errorCode(), scheme);
             assertTrue(secs < 4, scheme + ": idle connection closed only after " + secs + " s");
+            assertEquals(FAST.connectionWindow(), connectionWindow, scheme + ": the connection window we announce");
         }
     }
 
