@@ -56,9 +56,9 @@ final class PhtServerHandler extends SimpleChannelInboundHandler<FullHttpRequest
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         try {
             if (!ctx.channel().isActive()) {
-                // Decoded as the connection went away (a request cut off by the close): nobody to answer. Answering
-                // re-entered the HTTP encoder while it was still writing the response whose close listener closed
-                // the connection, and released a buffer twice (PhtFuzzTest, answer_after_close_reentrant_write).
+                // Decoded as the connection went away (a request cut off by the close): nobody to answer. (Under
+                // EmbeddedChannel, which runs deferred tasks inside a write, answering it re-entered the HTTP encoder
+                // and released a buffer twice: PhtFuzzTest, answer_after_close_reentrant_write.)
                 return;
             }
             if (ctx.channel().attr(PULLING).get() != null) {
