@@ -191,12 +191,12 @@ class LoadIT {
         // file descriptors back to the baseline once everything is closed
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         int fds = openFds();
-        while (fds > baselineFds + 4 && System.nanoTime() < deadline) {
+        while (fds > baselineFds + HostileProbes.FD_NOISE && System.nanoTime() < deadline) {
             Thread.sleep(100);
             fds = openFds();
         }
         row.fdsAfter = fds - baselineFds;
-        if (fds > baselineFds + 4 && Boolean.getBoolean("load.debugFds")) {
+        if (fds > baselineFds + HostileProbes.FD_NOISE && Boolean.getBoolean("load.debugFds")) {
             java.util.Map<String, Integer> kinds = new java.util.TreeMap<>();
             for (File f : java.util.Objects.requireNonNull(new File("/proc/self/fd").listFiles())) {
                 try {
@@ -208,7 +208,7 @@ class LoadIT {
             }
             System.out.println("[load] open fds by kind: " + kinds);
         }
-        if (fds > baselineFds + 4) {
+        if (fds > baselineFds + HostileProbes.FD_NOISE) {
             row.state = "fail";
             row.reason = (fds - baselineFds) + " file descriptors more than before";
             fail(name + ": " + row.reason);
