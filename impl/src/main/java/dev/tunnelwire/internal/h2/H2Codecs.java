@@ -39,9 +39,14 @@ public final class H2Codecs {
     private H2Codecs() {
     }
 
-    /** A server-side frame codec with the settings and protections above. */
+    /**
+     * A server-side frame codec with the settings and protections above; requests without the pseudo-headers RFC 9113
+     * 8.3.1 requires ({@code :method}; {@code :scheme} and {@code :path} except for CONNECT, which needs
+     * {@code :authority}) and content-length mismatches are reset with PROTOCOL_ERROR before a stream reaches a
+     * transport, and stream/connection errors follow RFC 9113 ({@link H2ServerCodec}).
+     */
     public static Http2FrameCodec server(H2Settings s) {
-        return Http2FrameCodecBuilder.forServer()
+        return new H2ServerCodec.Builder()
                 .initialSettings(s.toNettySettings(false))
                 .decoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
                 .encoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
@@ -49,6 +54,7 @@ public final class H2Codecs {
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_CONSECUTIVE_EMPTY_DATA_FRAMES)
                 .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATION_FRAMES)
                 .validateHeaders(true)
+                .validateRequiredPseudoHeaders(true)
                 .autoAckPingFrame(true)
                 .build();
     }
