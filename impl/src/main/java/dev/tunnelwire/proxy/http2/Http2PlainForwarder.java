@@ -186,6 +186,7 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
     /** The upstream HTTP/1.1 response, written to the stream as HEADERS, DATA and END_STREAM. */
     private static final class ResponseToStream extends ChannelInboundHandlerAdapter {
         private final Channel stream;
+        private boolean complete;
 
         ResponseToStream(Channel stream) {
             this.stream = stream;
@@ -208,6 +209,7 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
                     stream.write(c.content().retain());
                 }
                 if (msg instanceof LastHttpContent) {
+                    complete = true;
                     stream.writeAndFlush(Tunnels.SHUTDOWN_OUTPUT);
                     ctx.close();
                 }
@@ -222,6 +224,12 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (complete) {
+                // the whole response is written, its END_STREAM included; the stream ends when the client has read
+                // it (flow control may still hold part of it: closing now would reset the stream and cut it short)
+                ctx.fireChannelInactive();
+                return;
+            }
             stream.eventLoop().execute(() -> {
                 if (stream.isActive()) {
                     stream.close();
