@@ -42,6 +42,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.w3c.dom.Document;
@@ -58,6 +59,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -106,6 +108,7 @@ class H2specIT {
     private static final Path OUT = Path.of(System.getProperty("h2spec.reportDir", "target/h2spec"));
 
     @BeforeAll
+    @Timeout(value = 30, unit = TimeUnit.MINUTES) // a first build fetches h2spec's modules through the proxy
     static void setUp() throws Exception {
         // fails (never skips) when h2spec cannot be built
         h2spec = new PeerToolchain().binary("h2spec");
@@ -128,6 +131,7 @@ class H2specIT {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Target.class)
+    @Timeout(value = 15, unit = TimeUnit.MINUTES) // h2spec waits up to 2 s on each case a server does not answer
     void h2spec(Target target) throws Exception {
         String only = System.getProperty("h2spec.targets", "");
         org.junit.jupiter.api.Assumptions.assumeTrue(only.isBlank() || List.of(only.split(",")).contains(target.id),
