@@ -20,9 +20,11 @@
 #
 # Routes for source=go, tried in this order (the .ok stamp records which one produced the binary):
 #   proxy    go install <package>@<module_version> from the Go module proxy
+#            (skipped for peers with <name>.proxy_route=no)
 #   wrapper  only peers with <name>.wrapper: go build of the committed wrapper module
 #            interop-docker/peers/<wrapper>/ (exact upstream dependency pins, go.sum committed);
-#            needs nothing but the module proxy (gost: the proxy refuses go-gost/gost itself)
+#            needs nothing but the module proxy (gost: the proxy refuses go-gost/gost itself);
+#            builds <name>.wrapper_package (default: the module's own main package ".")
 #   git      git checkout of <name>.commit + go build; for peers with a wrapper only when
 #            TUNNELWIRE_GIT_<NAME> is set
 # Go: every route builds with GOTOOLCHAIN=local and the Go that ensure-go.sh (next to this script) picks for
@@ -150,8 +152,10 @@ go_build_wrapper() {
   tags=$(prop "$name" tags ""); ldflags="-s -w $(prop "$name" ldflags "")"
   local args=(build -trimpath -buildvcs=false -mod=readonly -ldflags "${ldflags% }" -o "$out/$(prop "$name" binary)")
   [[ -n $tags ]] && args+=(-tags "$tags")
-  log "$name: wrapper build: (cd $wdir; go ${args[*]} .)"
-  ( cd "$wdir"; go_env_common; export GOWORK=off; go "${args[@]}" . ) >&2
+  local wpkg
+  wpkg=$(prop "$name" wrapper_package .)
+  log "$name: wrapper build: (cd $wdir; go ${args[*]} $wpkg)"
+  ( cd "$wdir"; go_env_common; export GOWORK=off; go "${args[@]}" "$wpkg" ) >&2
 }
 
 # wrapper_detail name: what the stamp records for the wrapper route
@@ -231,10 +235,10 @@ build_one() {
   case $src in
     go)
       use_go || { rm -rf "$tmp"; die "$name: no Go >= $(prop go toolchain "?") (see the messages above; scripts/setup.sh fetches it)"; }
-      if go_build_proxy "$name" "$tmp/bin"; then
+      if [[ $(prop "$name" proxy_route yes) == yes ]] && go_build_proxy "$name" "$tmp/bin"; then
         route=proxy; route_detail="go install $(prop "$name" package)@$(prop "$name" module_version)"
       elif [[ -n $(prop "$name" wrapper "") && ${TUNNELWIRE_NO_WRAPPER:-0} != 1 ]] \
-          && { log "$name: go install failed, trying the wrapper module peers/$(prop "$name" wrapper)"; go_build_wrapper "$name" "$tmp/bin"; }; then
+          && { log "$name: $( [[ $(prop "$name" proxy_route yes) == yes ]] && echo "go install failed, trying" || echo "building") the wrapper module peers/$(prop "$name" wrapper)"; go_build_wrapper "$name" "$tmp/bin"; }; then
         route=wrapper; route_detail=$(wrapper_detail "$name")
       elif git_route_allowed "$name" && { log "$name: trying the git source fallback"; go_build_source "$name" "$tmp/bin" "$tmp"; }; then
         route=git; route_detail="git checkout $(prop "$name" commit) + go build $(prop "$name" package)"

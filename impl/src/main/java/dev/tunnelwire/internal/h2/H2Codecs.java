@@ -48,7 +48,12 @@ public final class H2Codecs {
     private H2Codecs() {
     }
 
-    /** A server-side frame codec with the settings and protections above. */
+    /**
+     * A server-side frame codec with the settings and protections above; requests without the pseudo-headers RFC 9113
+     * 8.3.1 requires ({@code :method}; {@code :scheme} and {@code :path} except for CONNECT, which needs
+     * {@code :authority}) and content-length mismatches are reset with PROTOCOL_ERROR before a stream reaches a
+     * transport, and stream/connection errors follow RFC 9113 ({@link H2ServerCodec}).
+     */
     public static Http2FrameCodec server(H2Settings s) {
         return new CodecBuilder(true)
                 .initialSettings(s.toNettySettings(false))
@@ -58,6 +63,7 @@ public final class H2Codecs {
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_CONSECUTIVE_EMPTY_DATA_FRAMES)
                 .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATION_FRAMES)
                 .validateHeaders(true)
+                .validateRequiredPseudoHeaders(true)
                 .autoAckPingFrame(true)
                 .build();
     }
@@ -82,9 +88,16 @@ public final class H2Codecs {
      * {@link LateFrameTolerantEncoder} around the encoder Netty assembles, outside Netty's own protections.
      */
     private static final class CodecBuilder extends Http2FrameCodecBuilder {
+        /** The server's frame notes for {@link H2ServerCodec} (null on a client). */
+        private final H2ServerCodec.InboundFrames frames;
+
         CodecBuilder(boolean server) {
             server(server);
             gracefulShutdownTimeoutMillis(0);
+            frames = server ? new H2ServerCodec.InboundFrames() : null;
+            if (server) {
+                frameLogger(frames);
+            }
         }
 
         @Override
@@ -101,7 +114,14 @@ public final class H2Codecs {
                             true);
             flow.frameWriter(encoder.frameWriter());
             c.local().flowController(flow);
-            return super.build(decoder, new LateFrameTolerantEncoder(encoder), initialSettings);
+            Http2ConnectionEncoder tolerant = new LateFrameTolerantEncoder(encoder);
+            if (frames == null) {
+                return super.build(decoder, tolerant, initialSettings);
+            }
+            Http2FrameCodec codec = new H2ServerCodec(tolerant, decoder, initialSettings, decoupleCloseAndGoAway(),
+                    flushPreface(), frames);
+            codec.gracefulShutdownTimeoutMillis(gracefulShutdownTimeoutMillis());
+            return codec;
         }
     }
 

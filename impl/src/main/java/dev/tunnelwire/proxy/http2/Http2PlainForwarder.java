@@ -255,15 +255,18 @@ final class Http2PlainForwarder extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (complete) {
+                // the whole response is written, its END_STREAM included; the stream ends when the client has read
+                // it (flow control may still hold part of it: closing now would reset the stream and cut it short)
+                ctx.fireChannelInactive();
+                return;
+            }
             boolean headersSent = answered;
-            boolean ended = complete;
             stream.eventLoop().execute(() -> {
                 if (!stream.isActive()) {
                     return;
                 }
-                if (ended) {
-                    stream.close();
-                } else if (!headersSent) {
+                if (!headersSent) {
                     respondError(stream, "503");
                 } else {
                     stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR))
