@@ -32,8 +32,9 @@ import io.netty.handler.codec.http2.Http2Stream;
  *       ("the lesser of the two errors"). This codec remembers the identifiers a client skipped (up to
  *       {@value #MAX_GAPS} gaps) and the last {@value #CLOSED_RING} streams that ended with END_STREAM in both
  *       directions and no RST_STREAM: a frame Netty rejects on a skipped identifier is a connection error
- *       PROTOCOL_ERROR (RFC 9113, 5.1.1: a new stream's identifier must be greater than every earlier one), on a
- *       stream that ended normally a connection error STREAM_CLOSED (5.1, "closed"). Streams that were reset
+ *       PROTOCOL_ERROR (RFC 9113, 5.1.1: a new stream's identifier must be greater than every earlier one), a
+ *       HEADERS on a stream that ended normally a connection error STREAM_CLOSED (5.1, "closed", where the RFC
+ *       allows it; DATA there keeps Netty's counted stream error, as frames in flight may). Streams that were reset
  *       (either way) keep Netty's stream error: frames in flight when a RST_STREAM crossed them are legitimate.
  *       Anything not remembered keeps Netty's behaviour.</li>
  * </ul>
@@ -144,7 +145,7 @@ final class H2ServerCodec extends Http2FrameCodec {
                             lastRemote));
                     return;
                 }
-                if (endedNormally(id)) {
+                if (endedNormally(id) && frames.lastInboundHeaders == id) {
                     super.onError(ctx, false, Http2Exception.connectionError(Http2Error.STREAM_CLOSED, cause,
                             "frame on stream %d after it ended", id));
                     return;
@@ -164,16 +165,30 @@ final class H2ServerCodec extends Http2FrameCodec {
     static final class InboundFrames extends Http2FrameLogger {
         Http2Connection connection;
         int headersOnEndedStream;
+        /** The stream of the last inbound frame if it was a HEADERS, else 0. */
+        int lastInboundHeaders;
 
         InboundFrames() {
             super(LogLevel.TRACE, "dev.tunnelwire.internal.h2.frames");
         }
 
         private void headers(Direction d, int streamId) {
+            if (d == Direction.INBOUND) {
+                lastInboundHeaders = streamId;
+            }
             if (d == Direction.INBOUND && connection != null) {
                 Http2Stream s = connection.stream(streamId);
                 headersOnEndedStream = s != null && s.state() == Http2Stream.State.HALF_CLOSED_REMOTE ? streamId : 0;
             }
+        }
+
+        @Override
+        public void logData(Direction d, ChannelHandlerContext ctx, int streamId, io.netty.buffer.ByteBuf data,
+                            int padding, boolean endStream) {
+            if (d == Direction.INBOUND) {
+                lastInboundHeaders = 0;
+            }
+            super.logData(d, ctx, streamId, data, padding, endStream);
         }
 
         @Override
