@@ -37,8 +37,15 @@ final class PhtListener implements TunnelListener {
     private final ServerStack stack;
     private final PhtOptions options;
     private final PhtSessions sessions;
+    private final long keepAliveIdleMillis;
 
     PhtListener(TunnelRuntime runtime, ListenerConfig config, PhtOptions options) {
+        this(runtime, config, options, TimeUnit.SECONDS.toMillis(KEEPALIVE_IDLE_SECONDS));
+    }
+
+    /** With another keep-alive idle limit (tests). */
+    PhtListener(TunnelRuntime runtime, ListenerConfig config, PhtOptions options, long keepAliveIdleMillis) {
+        this.keepAliveIdleMillis = keepAliveIdleMillis;
         this.stack = new ServerStack(runtime, config, List.of(ApplicationProtocolNames.HTTP_1_1), false);
         this.options = options;
         this.sessions = new PhtSessions(options.maxSessions());
@@ -55,7 +62,7 @@ final class PhtListener implements TunnelListener {
     }
 
     private void install(Channel ch, TunnelInitializer initializer) {
-        ch.pipeline().addLast("tw-pht-idle", new IdleStateHandler(0, 0, KEEPALIVE_IDLE_SECONDS));
+        ch.pipeline().addLast("tw-pht-idle", new IdleStateHandler(0, 0, keepAliveIdleMillis, TimeUnit.MILLISECONDS));
         ch.pipeline().addLast("tw-pht-http", new HttpServerCodec());
         ch.pipeline().addLast("tw-pht-timeouts", new FirstRequestTimeout(options.handshakeTimeout().toMillis()));
         ch.pipeline().addLast("tw-pht-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY));
