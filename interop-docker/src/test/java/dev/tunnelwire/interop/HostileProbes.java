@@ -217,7 +217,7 @@ final class HostileProbes implements AutoCloseable {
             throws Exception {
         Map<Target, List<Future<Double>>> runs = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        try (LogCapture log = LogCapture.start()) {
+        try (HostileLogCapture log = HostileLogCapture.start()) {
             for (Target t : targets) {
                 List<Future<Double>> fs = new ArrayList<>();
                 for (int i = 0; i < CONNECTIONS; i++) {
@@ -239,7 +239,7 @@ final class HostileProbes implements AutoCloseable {
                 }
                 rows.add(new HostileReport.Probe(probe, e.getKey().name(), CONNECTIONS, held, worst, -1, ""));
             }
-            LogCapture.Counts counts = log.counts();
+            HostileLogCapture.Counts counts = log.counts();
             rows.add(new HostileReport.Probe(probe, "(all listeners: log)", CONNECTIONS * targets.size(), 0,
                     (System.nanoTime() - t0) / 1e9, -1, counts.describe()));
             return rows;
@@ -496,70 +496,5 @@ final class HostileProbes implements AutoCloseable {
         }
         pool.shutdownNow();
         runtime.close();
-    }
-
-    /** Counts what is written to System.err meanwhile (slf4j-simple writes there), passing it through. */
-    static final class LogCapture implements AutoCloseable {
-        private final PrintStream original = System.err;
-        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
-
-        record Counts(int warnOrError, int stackFrames, int reachedTail) {
-            String describe() {
-                return "log: " + warnOrError + " WARN/ERROR lines, " + stackFrames + " stack-trace lines, "
-                        + reachedTail + " 'reached the tail of the pipeline'";
-            }
-        }
-
-        private LogCapture() {
-            System.setErr(new PrintStream(new OutputStream() {
-                @Override
-                public void write(int b) {
-                    synchronized (copy) {
-                        copy.write(b);
-                    }
-                    original.write(b);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) {
-                    synchronized (copy) {
-                        copy.write(b, off, len);
-                    }
-                    original.write(b, off, len);
-                }
-            }, true));
-        }
-
-        static LogCapture start() {
-            return new LogCapture();
-        }
-
-        Counts counts() {
-            String text;
-            synchronized (copy) {
-                text = copy.toString(StandardCharsets.UTF_8);
-            }
-            int warn = 0;
-            int frames = 0;
-            int tail = 0;
-            for (String line : text.split("\n")) {
-                if (line.contains(" WARN ") || line.contains(" ERROR ") || line.startsWith("WARN")
-                        || line.startsWith("ERROR")) {
-                    warn++;
-                }
-                if (line.startsWith("\tat ")) {
-                    frames++;
-                }
-                if (line.contains("reached the tail of the pipeline")) {
-                    tail++;
-                }
-            }
-            return new Counts(warn, frames, tail);
-        }
-
-        @Override
-        public void close() {
-            System.setErr(original);
-        }
     }
 }
